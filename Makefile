@@ -1,0 +1,47 @@
+# The two commands a person needs: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Rasa 3.6 runs on Python 3.10 at the newest; find one even where a pyenv shim hides it.
+PYTHON ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: run test lint train validate evaluate bench clean
+.DEFAULT_GOAL := run
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "error: python3.10 not found (Rasa 3.6 needs Python 3.10)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+## run: start the bot (sandbox with a terminal chat when TELEGRAM_BOT_TOKEN is unset)
+run: $(VENV)/.installed
+	$(PY) -m bot
+
+## train: train the Rasa model when its data or config changed
+train: $(VENV)/.installed
+	$(PY) -m bot.model
+
+## test: the whole test suite (PostgreSQL/Redis tests skip with a reason where absent)
+test: $(VENV)/.installed
+	$(PY) -m bot.model
+	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+validate: $(VENV)/.installed
+	$(VENV)/bin/rasa data validate --fail-on-warnings -d domain.yml --data nlu stories
+
+## evaluate: held-out NLU test, 5-fold cross-validation and core test stories
+evaluate: train
+	$(PY) -m bench.evaluate
+
+bench: train
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) models var .rasa results
