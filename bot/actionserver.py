@@ -1,0 +1,93 @@
+"""Run the Rasa SDK action server (our custom actions) as a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+from types import TracebackType
+
+import aiohttp
+
+from bot.paths import ROOT
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ActionServer:
+    """Starts `python -m rasa_sdk --actions actions` and waits until it answers /health."""
+
+    def __init__(self, port: int | None = None, startup_timeout: float = 60.0) -> None:
+        self.port = port or free_port()
+        self._startup_timeout = startup_timeout
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    async def start(self) -> None:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(self.port),
+            "--quiet",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=None,
+        )
+        await self._wait_healthy()
+        log.info("action server ready on port %d", self.port)
+
+    async def _wait_healthy(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self._startup_timeout
+        url = f"http://127.0.0.1:{self.port}/health"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while True:
+                if self._process is not None and self._process.returncode is not None:
+                    raise RuntimeError(f"action server exited with code {self._process.returncode}")
+                try:
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError("action server did not become healthy in time")
+                await asyncio.sleep(0.25)
+
+    async def stop(self) -> None:
+        if self._process is None or self._process.returncode is not None:
+            return
+        self._process.terminate()
+        try:
+            await asyncio.wait_for(self._process.wait(), timeout=10)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+    async def __aenter__(self) -> ActionServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

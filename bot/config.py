@@ -1,0 +1,176 @@
+"""Settings from the environment (and an optional `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+TELEGRAM_API = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///var/triage.db"
+DEV_PSEUDONYM_SECRET = "dev-only-pseudonym-secret"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(Exception):
+    """A missing or bad setting; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    listen: str
+    port: int
+    secret: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None
+    api_base_url: str
+    mode: str
+    webhook: WebhookSettings | None
+    staff_chat_id: int | None
+    database_url: str
+    redis_url: str | None
+    rasa_url: str | None
+    action_server_url: str | None
+    pseudonym_secret: bytes
+    staff_user_ids: frozenset[int]
+    queue_renotify_seconds: float
+    rate_limit: bool
+    log_level: str
+
+    @property
+    def sandbox(self) -> bool:
+        """Without a bot token the bot runs against the local emulator."""
+        return self.bot_token is None
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip() or default
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(name, f"expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _int(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(name, f"expected an integer, got {value!r}") from None
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of seconds, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(name, "must be greater than 0")
+    return number
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    value = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0]
+    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+        raise ConfigError("DATABASE_URL", "expected a sqlite:/// or postgresql:// URL")
+    return value
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    value = env.get("REDIS_URL", "").strip()
+    if not value:
+        return None
+    if urlparse(value).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL", "expected a redis:// URL")
+    return value
+
+
+def _webhook(env: Mapping[str, str]) -> WebhookSettings:
+    url = _http_url(env, "WEBHOOK_URL")
+    if url is None:
+        raise ConfigError("WEBHOOK_URL", "required when TELEGRAM_MODE=webhook")
+    secret = env.get("WEBHOOK_SECRET", "").strip()
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET", "required when TELEGRAM_MODE=webhook")
+    if not _SECRET_TOKEN.match(secret):
+        raise ConfigError("WEBHOOK_SECRET", "1-256 characters of A-Z, a-z, 0-9, _ and -")
+    listen = env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0:8443"
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError("WEBHOOK_LISTEN", f"expected host:port, got {listen!r}")
+    path = urlparse(url).path.lstrip("/") or "telegram"
+    return WebhookSettings(url=url, listen=host, port=int(port_text), secret=secret, path=path)
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Read and validate every setting; raise ConfigError naming the first bad one."""
+    if env is None:
+        if dotenv is not None and dotenv.exists():
+            from dotenv import load_dotenv
+
+            load_dotenv(dotenv, override=False)
+        env = os.environ
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is not None and not _BOT_TOKEN.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "not a bot token (expected <digits>:<secret>)")
+    mode = env.get("TELEGRAM_MODE", "").strip().lower() or "polling"
+    if mode not in ("polling", "webhook"):
+        raise ConfigError("TELEGRAM_MODE", f"expected polling or webhook, got {mode!r}")
+    staff_chat_id = _int(env, "STAFF_CHAT_ID")
+    if token is not None and staff_chat_id is None:
+        raise ConfigError("STAFF_CHAT_ID", "required: the staff supergroup's chat id")
+    staff_ids_text = env.get("STAFF_USER_IDS", "").replace(",", " ").split()
+    try:
+        staff_user_ids = frozenset(int(part) for part in staff_ids_text)
+    except ValueError:
+        raise ConfigError(
+            "STAFF_USER_IDS", "expected Telegram user ids separated by commas"
+        ) from None
+    secret = env.get("PSEUDONYM_SECRET", "").strip()
+    if token is not None and not secret:
+        raise ConfigError(
+            "PSEUDONYM_SECRET", "required with a real bot token (any long random string)"
+        )
+    rate_limit = env.get("TELEGRAM_RATE_LIMIT", "on").strip().lower()
+    if rate_limit not in ("on", "off"):
+        raise ConfigError("TELEGRAM_RATE_LIMIT", "expected on or off")
+    level = env.get("LOG_LEVEL", "INFO").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        bot_token=token,
+        api_base_url=_http_url(env, "TELEGRAM_API_BASE_URL", TELEGRAM_API) or TELEGRAM_API,
+        mode=mode,
+        webhook=_webhook(env) if mode == "webhook" else None,
+        staff_chat_id=staff_chat_id,
+        database_url=_database_url(env),
+        redis_url=_redis_url(env),
+        rasa_url=_http_url(env, "RASA_URL"),
+        action_server_url=_http_url(env, "ACTION_SERVER_URL"),
+        pseudonym_secret=(secret or DEV_PSEUDONYM_SECRET).encode(),
+        staff_user_ids=staff_user_ids,
+        queue_renotify_seconds=_positive_float(env, "QUEUE_RENOTIFY_SECONDS", 600.0),
+        rate_limit=rate_limit == "on",
+        log_level=level,
+    )

@@ -1,0 +1,83 @@
+"""A Rasa Agent loaded into the gateway's own process (the default)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.dialogue.base import (
+    BotReply,
+    DialogueError,
+    ParsedIntent,
+    parsed_from_rasa,
+    replies_from_rasa,
+)
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import LockStore
+    from rasa.core.tracker_store import TrackerStore
+
+log = logging.getLogger(__name__)
+
+
+class InProcessDialogue:
+    """Talks to a Rasa Agent in this process; custom actions run on the action server."""
+
+    def __init__(self, agent: Agent) -> None:
+        self._agent = agent
+
+    @classmethod
+    async def load(
+        cls,
+        model_path: Path,
+        action_server_url: str | None,
+        tracker_store: TrackerStore | None = None,
+        lock_store: LockStore | None = None,
+    ) -> InProcessDialogue:
+        """Load the trained model off the event loop (TensorFlow start-up blocks for seconds)."""
+        from rasa.core.agent import Agent
+        from rasa.utils.endpoints import EndpointConfig
+
+        endpoint = EndpointConfig(url=action_server_url) if action_server_url else None
+
+        def _load() -> Agent:
+            return Agent.load(
+                model_path,
+                tracker_store=tracker_store,
+                lock_store=lock_store,
+                action_endpoint=endpoint,
+            )
+
+        agent = await asyncio.to_thread(_load)
+        return cls(agent)
+
+    async def respond(
+        self, sender_id: str, text: str, metadata: Mapping[str, Any]
+    ) -> list[BotReply]:
+        """Run one user message through the Agent and collect what it says."""
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        channel = CollectingOutputChannel()
+        message = UserMessage(
+            text,
+            output_channel=channel,
+            sender_id=sender_id,
+            input_channel="telegram",
+            metadata=dict(metadata),
+        )
+        try:
+            await self._agent.handle_message(message)
+        except Exception as exc:  # Rasa raises many unrelated types; the patient needs one answer
+            raise DialogueError(f"the dialogue model failed: {type(exc).__name__}") from exc
+        return replies_from_rasa(channel.messages)
+
+    async def parse(self, text: str) -> ParsedIntent:
+        """Classify without changing any conversation."""
+        return parsed_from_rasa(await self._agent.parse_message(text))
+
+    async def close(self) -> None:
+        """Nothing to release: the tracker store's engine goes with the process."""

@@ -1,0 +1,327 @@
+"""The patient side of the gateway: store what arrives, ask the dialogue model, deliver."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from telegram import Bot, InputFile, Message, User
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.content import message
+from bot.dialogue import BotReply, Dialogue, DialogueError
+from bot.logs import pseudonym
+from bot.render import keyboard, split_text, to_html
+
+if TYPE_CHECKING:
+    from storage.repository import CaseRef, PatientRef, Repository
+
+log = logging.getLogger(__name__)
+TextFormat = Literal["html", "markdown", "plain"]
+# What the NLU reads of a very long message; the transcript keeps all of it.
+NLU_TEXT_LIMIT = 1000
+
+
+class StaffDesk(Protocol):
+    """What the gateway needs from the staff side."""
+
+    async def announce_case(self, case: CaseRef, patient: PatientRef) -> None: ...
+
+    async def holds(self, patient: PatientRef) -> bool: ...
+
+    async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Where a patient's turn came from, for consent records and Rasa's metadata."""
+
+    chat_id: int
+    message_id: int | None
+    callback_message_id: int | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "telegram": {
+                "chat_id": self.chat_id,
+                "message_id": self.message_id,
+                "callback_message_id": self.callback_message_id,
+            }
+        }
+
+    @property
+    def answered_message_id(self) -> int | None:
+        """The bot's message the patient answered (a button's message), else their own message."""
+        return self.callback_message_id or self.message_id
+
+
+class Gateway:
+    """Routes each patient message to the dialogue model or to the staff member holding the case."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        dialogue: Dialogue,
+        repository: Repository,
+        pseudonym_secret: bytes,
+        staff: StaffDesk | None = None,
+    ) -> None:
+        self.bot = bot
+        self.dialogue = dialogue
+        self.repository = repository
+        self.staff = staff
+        self._secret = pseudonym_secret
+
+    def log_id(self, telegram_user_id: int) -> str:
+        return pseudonym(self._secret, telegram_user_id)
+
+    async def register(self, user: User, chat_id: int) -> PatientRef:
+        """Create or refresh the patient's record from their Telegram profile."""
+        return await self.repository.upsert_patient(
+            telegram_user_id=user.id,
+            chat_id=chat_id,
+            display_name=user.full_name,
+            language_code=user.language_code,
+        )
+
+    async def record_incoming(self, patient: PatientRef, incoming: Message) -> None:
+        """Keep everything the patient sent, media included, before anything else can fail."""
+        media_type, file_id = media_of(incoming)
+        await self.repository.record_message(
+            patient_id=patient.id,
+            direction="in",
+            author="patient",
+            text=incoming.text or incoming.caption,
+            chat_id=incoming.chat_id,
+            telegram_message_id=incoming.message_id,
+            media_type=media_type,
+            file_id=file_id,
+        )
+
+    async def on_patient_message(self, user: User, incoming: Message) -> None:
+        """A message from a patient in a private chat."""
+        patient = await self.register(user, incoming.chat_id)
+        await self.record_incoming(patient, incoming)
+        if self.staff is not None and await self.staff.holds(patient):
+            await self.staff.relay_from_patient(patient, incoming)
+            return
+        text = (incoming.text or incoming.caption or "").strip()
+        media_type, _ = media_of(incoming)
+        if media_type is not None:
+            await self.say(patient, message(f"media_received.{media_type}"))
+            if not text:
+                return
+        if not text:
+            await self.say(patient, message("empty_message"))
+            return
+        if len(text) > NLU_TEXT_LIMIT:
+            await self.say(patient, message("long_message"))
+            text = text[:NLU_TEXT_LIMIT]
+        await self.converse(patient, text, TurnContext(incoming.chat_id, incoming.message_id))
+
+    async def on_patient_payload(
+        self, user: User, chat_id: int, payload: str, turn: TurnContext
+    ) -> None:
+        """A button press or command, sent to the dialogue model as an intent payload."""
+        patient = await self.register(user, chat_id)
+        await self.repository.record_message(
+            patient_id=patient.id,
+            direction="in",
+            author="patient",
+            text=payload,
+            chat_id=chat_id,
+            telegram_message_id=turn.message_id,
+            media_type="button" if turn.callback_message_id else None,
+        )
+        if self.staff is not None and await self.staff.holds(patient):
+            await self.say(patient, message("with_staff_notice"))
+            return
+        await self.converse(patient, payload, turn)
+
+    async def converse(self, patient: PatientRef, text: str, turn: TurnContext) -> None:
+        """One turn with the dialogue model, its replies delivered and its side effects done."""
+        try:
+            await self.bot.send_chat_action(patient.chat_id, ChatAction.TYPING)
+        except TelegramError:
+            pass
+        try:
+            replies = await self.dialogue.respond(str(patient.chat_id), text, turn.metadata())
+        except DialogueError as exc:
+            log.error("dialogue failed", extra={"patient": patient.pseudonym, "reason": str(exc)})
+            await self.say(patient, message("dialogue_unavailable"))
+            return
+        await self.deliver(patient, replies, turn)
+
+    async def deliver(
+        self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
+    ) -> None:
+        """Send texts in order and act on custom payloads; the receipt waits for the case."""
+        consent_completed = False
+        case: CaseRef | None = None
+        for reply in replies:
+            if reply.custom is not None:
+                kind = reply.custom.get("type")
+                if kind == "consent_decision":
+                    await self.record_consent(patient, reply.custom, turn)
+                elif kind == "consent_completed":
+                    consent_completed = True
+                elif kind == "handoff":
+                    case = await self.hand_off(patient, reply.custom)
+                else:
+                    log.warning("unknown custom payload ignored", extra={"payload_type": str(kind)})
+            if reply.text or reply.buttons:
+                await self.say(patient, reply.text or "", reply.buttons, fmt="markdown")
+        if consent_completed:
+            await self.send_receipt(patient, case)
+
+    async def record_consent(
+        self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
+    ) -> None:
+        """Append the decision as the action reported it, tied to the Telegram message answered."""
+        case = await self.repository.open_case_for(patient.id)
+        await self.repository.record_consent(
+            patient_id=patient.id,
+            clause_id=str(payload["clause_id"]),
+            version=int(payload["version"]),
+            text_sha256=str(payload["text_sha256"]),
+            decision=str(payload["decision"]),
+            answered_message_id=turn.answered_message_id,
+            case_id=case.id if case else None,
+        )
+        log.info(
+            "consent decision recorded",
+            extra={
+                "patient": patient.pseudonym,
+                "clause": payload["clause_id"],
+                "decision": payload["decision"],
+            },
+        )
+
+    async def hand_off(self, patient: PatientRef, payload: Mapping[str, Any]) -> CaseRef:
+        """Open or update the case, show it to staff, and tell the patient what happens next."""
+        reason = str(payload.get("reason") or "human_request")
+        urgency = "urgent" if payload.get("urgency") == "urgent" else "normal"
+        summary = dict(payload.get("summary") or {})
+        case = await self.repository.open_case(
+            patient_id=patient.id, reason=reason, urgency=urgency, summary=summary
+        )
+        log.info(
+            "case handed over",
+            extra={"patient": patient.pseudonym, "case": case.reference, "urgency": urgency},
+        )
+        if self.staff is not None:
+            await self.staff.announce_case(case, patient)
+        template = (
+            f"handoff.{reason}" if reason in message_keys("handoff") else "handoff.human_request"
+        )
+        await self.say(
+            patient, message(template, reference=case.reference, minutes=message("handoff_minutes"))
+        )
+        return case
+
+    async def send_receipt(self, patient: PatientRef, case: CaseRef | None) -> None:
+        """The consent receipt, as a message and as a PDF document."""
+        from storage.consent_texts import load_clauses
+        from storage.receipt import build_receipt_pdf, receipt_text
+
+        if case is None:
+            case = await self.repository.open_case_for(patient.id)
+        reference = case.reference if case else "-"
+        records = await self.repository.consent_history(patient.id)
+        clauses = load_clauses()
+        await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
+        pdf = build_receipt_pdf(reference, patient.display_name, records, clauses)
+        sent = await self.bot.send_document(
+            patient.chat_id,
+            InputFile(pdf, filename=f"consent-receipt-{reference}.pdf"),
+            caption=message("receipt_caption", reference=reference),
+        )
+        await self.repository.record_message(
+            patient_id=patient.id,
+            direction="out",
+            author="bot",
+            text=None,
+            chat_id=patient.chat_id,
+            telegram_message_id=sent.message_id,
+            media_type="document",
+            file_id=sent.document.file_id if sent.document else None,
+        )
+
+    async def say(
+        self,
+        patient: PatientRef,
+        text: str,
+        buttons: Sequence[Any] = (),
+        *,
+        fmt: TextFormat = "html",
+    ) -> None:
+        """Send text (split to Telegram's size) with buttons on the last part, and record it.
+
+        `fmt`: "html" for our own trusted content, "markdown" for Rasa's responses (escaped,
+        **bold** kept), "plain" for text that may hold anything (escaped).
+        """
+        parts = split_text(text) if text else [""]
+        markup = keyboard(tuple(buttons)) if buttons else None
+        for index, part in enumerate(parts):
+            is_last = index == len(parts) - 1
+            rendered = (
+                part if fmt == "html" else to_html(part) if fmt == "markdown" else escape(part)
+            )
+            if not rendered.strip():
+                continue
+            try:
+                sent = await self.bot.send_message(
+                    patient.chat_id,
+                    rendered,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if is_last else None,
+                )
+            except Forbidden:
+                log.warning("patient blocked the bot", extra={"patient": patient.pseudonym})
+                await self.repository.set_patient_blocked(patient.telegram_user_id, True)
+                return
+            await self.repository.record_message(
+                patient_id=patient.id,
+                direction="out",
+                author="bot",
+                text=part,
+                chat_id=patient.chat_id,
+                telegram_message_id=sent.message_id,
+            )
+
+
+def message_keys(section: str) -> set[str]:
+    from bot.content import messages
+
+    return set(messages()[section])
+
+
+def media_of(incoming: Message) -> tuple[str | None, str | None]:
+    """The media kind (a key of messages.yml's media_received) and its file id."""
+    if incoming.photo:
+        return "photo", incoming.photo[-1].file_id
+    for kind in ("document", "voice", "video", "sticker"):
+        attachment = getattr(incoming, kind)
+        if attachment is not None:
+            return kind, attachment.file_id
+    if incoming.video_note is not None:
+        return "video", incoming.video_note.file_id
+    if incoming.audio is not None:
+        return "voice", incoming.audio.file_id
+    if incoming.location is not None:
+        return "location", None
+    if incoming.contact is not None:
+        return "contact", None
+    if incoming.text is None and incoming.caption is None:
+        return "other", None
+    return None, None
+
+
+def export_document(data: Mapping[str, Any]) -> bytes:
+    """The /mydata JSON, readable by a person."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8")

@@ -1,0 +1,122 @@
+"""Start everything the bot needs, in order, and stop it in reverse: what `make run` runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from telegram import Update
+
+from bot.actionserver import ActionServer
+from bot.app import build_application
+from bot.config import Settings
+from bot.dialogue import Dialogue
+
+if TYPE_CHECKING:
+    from rasa.core.lock_store import LockStore
+    from telegram.ext import Application
+
+    from storage.db import Database
+    from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+def make_lock_store(redis_url: str | None) -> LockStore | None:
+    """Rasa's Redis lock store when several workers share conversations; in-memory otherwise."""
+    if not redis_url:
+        return None
+    from rasa.core.lock_store import RedisLockStore
+
+    parsed = urlparse(redis_url)
+    return RedisLockStore(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 6379,
+        db=int(parsed.path.lstrip("/") or 0),
+        password=parsed.password,
+        use_ssl=parsed.scheme == "rediss",
+    )
+
+
+class Runtime:
+    """The database, the action server, the dialogue model and the Telegram application."""
+
+    def __init__(self, settings: Settings, token: str, model_path: Path | None = None) -> None:
+        self.settings = settings
+        self.token = token
+        self.model_path = model_path
+        self.database: Database | None = None
+        self.repository: Repository | None = None
+        self.action_server: ActionServer | None = None
+        self.dialogue: Dialogue | None = None
+        self.app: Application | None = None
+
+    async def start(self) -> None:
+        from storage.db import Database, migrate
+        from storage.repository import Repository
+
+        settings = self.settings
+        await asyncio.to_thread(migrate, settings.database_url)
+        self.database = Database(settings.database_url)
+        self.repository = Repository(self.database, settings.pseudonym_secret)
+        self.dialogue = await self._start_dialogue()
+        self.app = build_application(settings, self.token, self.dialogue, self.repository)
+        await self.app.initialize()
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        if settings.mode == "webhook" and settings.webhook is not None:
+            hook = settings.webhook
+            await updater.start_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=hook.path,
+                webhook_url=hook.url,
+                secret_token=hook.secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+        log.info("bot started", extra={"mode": settings.mode})
+
+    async def _start_dialogue(self) -> Dialogue:
+        settings = self.settings
+        if settings.rasa_url:
+            from bot.dialogue.remote import RemoteDialogue
+
+            return RemoteDialogue(settings.rasa_url)
+        from bot.dialogue.inprocess import InProcessDialogue
+        from bot.model import model_path
+        from storage.tracker import make_tracker_store
+
+        action_url = settings.action_server_url
+        if action_url is None:
+            self.action_server = ActionServer()
+            await self.action_server.start()
+            action_url = self.action_server.webhook_url
+        tracker_store = await asyncio.to_thread(make_tracker_store, settings.database_url, None)
+        return await InProcessDialogue.load(
+            self.model_path or model_path(),
+            action_url,
+            tracker_store=tracker_store,
+            lock_store=make_lock_store(settings.redis_url),
+        )
+
+    async def stop(self) -> None:
+        """Stop taking updates first, then finish what is in flight, then close the rest."""
+        if self.app is not None:
+            if self.app.updater is not None and self.app.updater.running:
+                await self.app.updater.stop()
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        if self.dialogue is not None:
+            await self.dialogue.close()
+        if self.action_server is not None:
+            await self.action_server.stop()
+        if self.database is not None:
+            await self.database.dispose()
+        log.info("bot stopped")
