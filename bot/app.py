@@ -51,7 +51,8 @@ def build_application(
     app = builder.build()
     staff = None
     if settings.staff_chat_id is not None:
-        from staff.desk import StaffDeskService, add_staff_handlers
+        from staff.desk import StaffDeskService
+        from staff.handlers import add_staff_handlers
 
         staff = StaffDeskService(app.bot, repository, settings)  # type: ignore[arg-type]
         add_staff_handlers(app, staff)

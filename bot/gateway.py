@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 TextFormat = Literal["html", "markdown", "plain"]
 # What the NLU reads of a very long message; the transcript keeps all of it.
 NLU_TEXT_LIMIT = 1000
+EMERGENCY_INTENT = "emergency"
+EMERGENCY_CONFIDENCE = 0.6
 
 
 class StaffDesk(Protocol):
@@ -35,6 +37,10 @@ class StaffDesk(Protocol):
     async def holds(self, patient: PatientRef) -> bool: ...
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None: ...
+
+    async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None: ...
+
+    async def alert_emergency(self, patient: PatientRef) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -107,10 +113,19 @@ class Gateway:
         """A message from a patient in a private chat."""
         patient = await self.register(user, incoming.chat_id)
         await self.record_incoming(patient, incoming)
+        text = (incoming.text or incoming.caption or "").strip()
         if self.staff is not None and await self.staff.holds(patient):
             await self.staff.relay_from_patient(patient, incoming)
+            if text and await self.is_red_flag(text):
+                # The person holding the case may not be looking: the patient gets the
+                # emergency guidance from the dialogue at once, and the holder an alert.
+                await self.converse(
+                    patient,
+                    text[:NLU_TEXT_LIMIT],
+                    TurnContext(incoming.chat_id, incoming.message_id),
+                )
+                await self.staff.alert_emergency(patient)
             return
-        text = (incoming.text or incoming.caption or "").strip()
         media_type, _ = media_of(incoming)
         if media_type is not None:
             await self.say(patient, message(f"media_received.{media_type}"))
@@ -123,6 +138,42 @@ class Gateway:
             await self.say(patient, message("long_message"))
             text = text[:NLU_TEXT_LIMIT]
         await self.converse(patient, text, TurnContext(incoming.chat_id, incoming.message_id))
+
+    async def is_red_flag(self, text: str) -> bool:
+        """Whether the NLU reads the text as an emergency (no conversation state changes)."""
+        try:
+            parsed = await self.dialogue.parse(text[:NLU_TEXT_LIMIT])
+        except DialogueError:
+            return False
+        return parsed.name == EMERGENCY_INTENT and parsed.confidence >= EMERGENCY_CONFIDENCE
+
+    async def on_patient_edit(self, user: User, edited: Message) -> None:
+        """An edit is kept; staff holding the case see it; otherwise the patient is told."""
+        patient = await self.register(user, edited.chat_id)
+        # A new row, not an update: the original text stays in the transcript too.
+        await self.repository.record_message(
+            patient_id=patient.id,
+            direction="in",
+            author="patient",
+            text=edited.text or edited.caption,
+            chat_id=edited.chat_id,
+            telegram_message_id=edited.message_id,
+            media_type="edit",
+        )
+        if self.staff is not None and await self.staff.holds(patient):
+            await self.staff.relay_patient_edit(patient, edited)
+            return
+        await self.say(patient, message("edited_message"))
+
+    async def on_rating(self, user: User, chat_id: int, case_id: int, rating: int) -> None:
+        """A 1-5 rating after a closed case."""
+        patient = await self.register(user, chat_id)
+        case = await self.repository.get_case(case_id)
+        if case is None or case.patient_id != patient.id or not 1 <= rating <= 5:
+            await self.say(patient, message("stale_button"))
+            return
+        await self.repository.rate_case(case_id, rating)
+        await self.say(patient, message("rating_thanks"))
 
     async def on_patient_payload(
         self, user: User, chat_id: int, payload: str, turn: TurnContext

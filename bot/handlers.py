@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -21,6 +22,7 @@ from bot.gateway import Gateway, TurnContext, export_document
 log = logging.getLogger(__name__)
 ERASE = "gw:erase"
 KEEP = "gw:keep"
+RATE = "gw:rate:"
 # Commands whose whole answer comes from the dialogue model.
 DIALOGUE_COMMANDS = ("start", "help", "restart")
 
@@ -98,22 +100,11 @@ async def patient_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An edit: kept in the transcript, and the patient is told to send corrections anew."""
-    gateway = gateway_of(context)
+    """An edit: kept in the transcript; relayed to staff or the patient is told to resend."""
     edited = update.edited_message
     if edited is None or edited.from_user is None:
         return
-    patient = await gateway.register(edited.from_user, edited.chat_id)
-    await gateway.repository.record_message(
-        patient_id=patient.id,
-        direction="in",
-        author="patient",
-        text=edited.text or edited.caption,
-        chat_id=edited.chat_id,
-        telegram_message_id=edited.message_id,
-        media_type="edit",
-    )
-    await gateway.say(patient, message("edited_message"))
+    await gateway_of(context).on_patient_edit(edited.from_user, edited)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,12 +113,24 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or update.effective_user is None:
         return
     data = query.data or ""
+    if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
+        await query.answer(message("stale_button"))
+        return
     gateway = gateway_of(context)
     chat_id = query.message.chat.id if query.message else update.effective_user.id
     if data in (ERASE, KEEP):
         await query.answer()
         await _remove_buttons(query)
         await _erase_or_keep(gateway, update, context, chat_id, erase=data == ERASE)
+        return
+    if data.startswith(RATE):
+        await query.answer()
+        await _remove_buttons(query)
+        try:
+            case_id, rating = (int(part) for part in data.removeprefix(RATE).split(":"))
+        except ValueError:
+            return
+        await gateway.on_rating(update.effective_user, chat_id, case_id, rating)
         return
     if not data.startswith("/") or query.message is None:
         await query.answer(message("stale_button"))

@@ -55,8 +55,7 @@ class Runtime:
         self.app: Application | None = None
 
     async def start(self) -> None:
-        from storage.db import Database, migrate
-        from storage.repository import Repository
+        from storage import Database, Repository, migrate
 
         settings = self.settings
         await asyncio.to_thread(migrate, settings.database_url)
@@ -80,6 +79,9 @@ class Runtime:
             )
         else:
             await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+        desk = self.app.bot_data.get("staff_desk")
+        if desk is not None:
+            desk.start_reminders()
         log.info("bot started", extra={"mode": settings.mode})
 
     async def _start_dialogue(self) -> Dialogue:
@@ -108,6 +110,9 @@ class Runtime:
     async def stop(self) -> None:
         """Stop taking updates first, then finish what is in flight, then close the rest."""
         if self.app is not None:
+            desk = self.app.bot_data.get("staff_desk")
+            if desk is not None:
+                await desk.stop_reminders()
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:

@@ -1,0 +1,110 @@
+"""The case card staff see in each case's topic, and the queue listing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from html import escape
+
+from bot.content import message
+from storage import CaseRef, ConsentRef, MessageRef
+
+
+def reason_label(case: CaseRef) -> str:
+    labels: Mapping[str, str] = {
+        key: message(f"staff.reasons.{key}")
+        for key in (
+            "second_opinion",
+            "human_request",
+            "unknown_procedure",
+            "consent_refused",
+            "emergency",
+        )
+    }
+    return labels.get(case.reason or "", case.reason or message("staff.none"))
+
+
+def topic_name(case: CaseRef, display_name: str) -> str:
+    """Telegram caps topic names at 128 characters."""
+    name = message(
+        "staff.topic_name", reference=case.reference, name=display_name, reason=reason_label(case)
+    )
+    return name[:128]
+
+
+def _time(moment: datetime | None) -> str:
+    if moment is None:
+        return message("staff.none")
+    return moment.astimezone(timezone.utc).strftime("%d %b %H:%M UTC")
+
+
+def status_line(case: CaseRef, holder_name: str | None) -> str:
+    if case.status == "with_staff":
+        return message("staff.status.with_staff", holder=escape(holder_name or "?"))
+    return message(f"staff.status.{case.status}")
+
+
+def render_card(
+    case: CaseRef,
+    display_name: str,
+    consent: Mapping[str, ConsentRef],
+    last_messages: Sequence[MessageRef],
+    holder_name: str | None,
+) -> str:
+    """HTML card: everything a staff member needs to pick the case up."""
+    summary = case.summary or {}
+    none = message("staff.none")
+    criteria = (
+        ", ".join(str(c).replace("_", " ") for c in summary.get("criteria_met") or []) or none
+    )
+    consent_lines = [
+        message(
+            "staff.consent_line",
+            clause=escape(record.clause_id),
+            decision=escape(record.decision),
+            time=_time(record.decided_at),
+        )
+        for record in sorted(consent.values(), key=lambda r: r.clause_id)
+    ]
+    message_lines = [
+        message(
+            "staff.message_line",
+            time=m.created_at.astimezone(timezone.utc).strftime("%H:%M"),
+            author=m.author,
+            text=escape((m.text or f"[{m.media_type or 'message'}]")[:200]),
+        )
+        for m in last_messages
+    ]
+    return message(
+        "staff.card",
+        reference=case.reference,
+        urgency_badge=message("staff.urgent_badge") if case.urgency == "urgent" else "",
+        name=escape(display_name),
+        language=escape(str(summary.get("language") or none)),
+        reason=escape(reason_label(case)),
+        asked=escape(str(summary.get("asked") or none)[:300]),
+        criteria=escape(criteria),
+        consent="\n".join(consent_lines) or none,
+        last_messages="\n".join(message_lines) or none,
+        status=status_line(case, holder_name),
+    )
+
+
+def render_queue(cases: Sequence[CaseRef], names: Mapping[int, str], now: datetime) -> str:
+    """Waiting cases, in the order the repository gives (urgent first, then oldest)."""
+    if not cases:
+        return message("staff.queue_empty")
+    lines = [message("staff.queue_header")]
+    for case in cases:
+        since = case.queued_at or case.opened_at
+        lines.append(
+            message(
+                "staff.queue_line",
+                badge="🚨 " if case.urgency == "urgent" else "",
+                reference=case.reference,
+                name=escape(names.get(case.id, "?")),
+                reason=escape(reason_label(case)),
+                minutes=int((now - since).total_seconds() // 60),
+            )
+        )
+    return "\n".join(lines)

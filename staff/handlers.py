@@ -1,0 +1,138 @@
+"""Telegram handlers for the staff group: case buttons, /queue, /release, /close and relay."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.content import message
+from staff.desk import StaffDeskService
+from storage import CaseRef
+
+log = logging.getLogger(__name__)
+
+
+def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDeskService:
+    return context.application.bot_data["staff_desk"]
+
+
+async def _reply(incoming: Message, text: str) -> None:
+    await incoming.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def _topic_case(desk: StaffDeskService, incoming: Message) -> CaseRef | None:
+    if incoming.message_thread_id is None or not incoming.is_topic_message:
+        return None
+    case = await desk.repository.case_by_topic(incoming.message_thread_id)
+    return case if case is not None and case.status != "closed" else None
+
+
+async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take over / Hand back / Close on a case card; only staff may press them."""
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    desk = desk_of(context)
+    if not await desk.is_staff(update.effective_user):
+        await desk.repository.audit(
+            actor_type="stranger",
+            actor_id=str(update.effective_user.id),
+            action="refused_case_button",
+        )
+        await query.answer(message("staff.not_staff"), show_alert=True)
+        return
+    try:
+        _, action, case_text = (query.data or "").split(":")
+        case = await desk.repository.get_case(int(case_text))
+    except ValueError:
+        case = None
+    if case is None:
+        await query.answer(message("staff.no_case_here"))
+        return
+    actions = {"claim": desk.claim_case, "release": desk.release, "close": desk.close}
+    if action not in actions:
+        await query.answer(message("stale_button"))
+        return
+    outcome = await actions[action](case, update.effective_user)
+    await query.answer(outcome.text[:200], show_alert=not outcome.done)
+
+
+async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/release and /close typed in a case's topic."""
+    incoming, user = update.effective_message, update.effective_user
+    if incoming is None or user is None or not incoming.text:
+        return
+    desk = desk_of(context)
+    if not await desk.is_staff(user):
+        await _reply(incoming, message("staff.not_staff"))
+        return
+    case = await _topic_case(desk, incoming)
+    if case is None:
+        await _reply(incoming, message("staff.no_case_here"))
+        return
+    command = incoming.text.split()[0].split("@")[0].lstrip("/")
+    outcome = await (desk.release(case, user) if command == "release" else desk.close(case, user))
+    if not outcome.done:
+        await _reply(incoming, outcome.text)
+
+
+async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/queue: the waiting cases."""
+    incoming, user = update.effective_message, update.effective_user
+    if incoming is None or user is None:
+        return
+    desk = desk_of(context)
+    if not await desk.is_staff(user):
+        await _reply(incoming, message("staff.not_staff"))
+        return
+    await _reply(incoming, await desk.queue_text(user))
+
+
+async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a case topic: to the patient if its writer holds the case."""
+    incoming, user = update.effective_message, update.effective_user
+    if incoming is None or user is None or user.is_bot:
+        return
+    desk = desk_of(context)
+    case = await _topic_case(desk, incoming)
+    if case is None or not await desk.is_staff(user):
+        return
+    refusal = await desk.relay_from_staff(case, user, incoming)
+    if refusal:
+        await _reply(incoming, refusal)
+
+
+async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff member edited a message that was relayed to a patient."""
+    edited, user = update.edited_message, update.effective_user
+    if edited is None or user is None:
+        return
+    desk = desk_of(context)
+    if not await desk.is_staff(user):
+        return
+    problem = await desk.relay_staff_edit(user, edited)
+    if problem:
+        await _reply(edited, problem)
+
+
+def add_staff_handlers(app: Application, desk: StaffDeskService) -> None:
+    """Register the staff side; only the staff group (and its buttons) reaches it."""
+    app.bot_data["staff_desk"] = desk
+    group = filters.Chat(desk.chat_id)
+    app.add_handler(CallbackQueryHandler(case_button, pattern=r"^staff:"))
+    app.add_handler(CommandHandler("queue", queue, filters=group))
+    app.add_handler(CommandHandler(["release", "close"], topic_command, filters=group))
+    app.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE, staff_edit))
+    app.add_handler(
+        MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, staff_message)
+    )
