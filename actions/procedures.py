@@ -1,0 +1,312 @@
+"""The procedure knowledge: loading and validating `content/procedures.yml`, finding a
+procedure from what a patient typed, and generating `nlu/procedures.yml` from it.
+
+`python -m actions.procedures` regenerates the NLU file; `--check` exits 1 when stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONTENT_PATH = REPO_ROOT / "content" / "procedures.yml"
+DEFAULT_NLU_PATH = REPO_ROOT / "nlu" / "procedures.yml"
+
+CATEGORIES = ("cosmetic", "reconstructive", "depends")
+PURPOSE_CATEGORIES = ("cosmetic", "reconstructive")
+PURPOSES = ("appearance", "function")
+
+# Typos must be close to a known name: "brest lift" (0.95) and "rhinoplasti" (0.91) pass,
+# while a different thing that shares words ("eye surgery" vs "eyelid surgery", 0.88) does not.
+FUZZY_CUTOFF = 0.9
+# Below this length one typo changes too much of the word to guess safely.
+FUZZY_MIN_LENGTH = 5
+
+# Characters Rasa's training-data reader would take for entity markup or comments.
+_FORBIDDEN_IN_TERMS = re.compile(r"[\[\](){}\"#\n|]")
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+
+NLU_HEADER = (
+    "# GENERATED from content/procedures.yml by actions/procedures.py: do not edit by hand.\n"
+    "# Regenerate with: .venv/bin/python -m actions.procedures\n"
+    "# Check it is current with: .venv/bin/python -m actions.procedures --check\n"
+)
+
+
+@dataclass(frozen=True)
+class PurposeAnswer:
+    category: str  # "cosmetic" | "reconstructive"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    name: str
+    category: str  # "cosmetic" | "reconstructive" | "depends"
+    reason: str
+    surgical: bool
+    synonyms: tuple[str, ...]
+    # Keys "appearance" and "function"; empty unless category == "depends".
+    # Left out of the hash so a Procedure stays hashable despite holding a dict.
+    by_purpose: dict[str, PurposeAnswer] = field(default_factory=dict, hash=False)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Everything a patient may type for this procedure: its name, then synonyms."""
+        return (self.name, *self.synonyms)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, drop punctuation and symbols, collapse whitespace.
+
+    Works on categories rather than `\\w` so Devanagari vowel signs (marks, not letters)
+    survive.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    kept = [_normalized_char(char) for char in text]
+    return " ".join("".join(kept).split())
+
+
+def _normalized_char(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cf":
+        # Zero-width joiners shape Devanagari conjuncts; dropping them keeps words whole.
+        return ""
+    return " " if category[0] in "PSZC" else char
+
+
+# --- loading and validation -------------------------------------------------------------
+
+
+def _require_text(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _parse_purposes(raw: Any, where: str) -> dict[str, PurposeAnswer]:
+    if not isinstance(raw, Mapping) or set(raw) != set(PURPOSES):
+        raise ValueError(
+            f"{where}: category 'depends' needs by_purpose with exactly {list(PURPOSES)}"
+        )
+    answers: dict[str, PurposeAnswer] = {}
+    for purpose in PURPOSES:
+        answer = raw[purpose]
+        spot = f"{where}, by_purpose.{purpose}"
+        if not isinstance(answer, Mapping):
+            raise ValueError(f"{spot}: must be a mapping with category and reason")
+        category = answer.get("category")
+        if category not in PURPOSE_CATEGORIES:
+            raise ValueError(f"{spot}: category {category!r} is not one of {PURPOSE_CATEGORIES}")
+        reason = _require_text(answer, "reason", spot)
+        answers[purpose] = PurposeAnswer(category=category, reason=reason)
+    if answers["appearance"].category == answers["function"].category:
+        raise ValueError(f"{where}: both purposes give the same category; it does not depend")
+    return answers
+
+
+def _parse_synonyms(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ValueError(f"{where}: 'synonyms' must be a list of strings")
+    return tuple(item.strip() for item in raw)
+
+
+def _parse_procedure(entry: Any, index: int) -> Procedure:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"procedure #{index + 1}: must be a mapping")
+    procedure_id = _require_text(entry, "id", f"procedure #{index + 1}")
+    where = f"procedure {procedure_id!r}"
+    if not _ID_PATTERN.match(procedure_id):
+        raise ValueError(f"{where}: id must be snake_case")
+    category = entry.get("category")
+    if category not in CATEGORIES:
+        raise ValueError(f"{where}: unknown category {category!r}; use one of {CATEGORIES}")
+    surgical = entry.get("surgical")
+    if not isinstance(surgical, bool):
+        raise ValueError(f"{where}: 'surgical' must be true or false")
+    if category == "depends":
+        by_purpose = _parse_purposes(entry.get("by_purpose"), where)
+    elif entry.get("by_purpose"):
+        raise ValueError(f"{where}: by_purpose is only for category 'depends'")
+    else:
+        by_purpose = {}
+    return Procedure(
+        id=procedure_id,
+        name=_require_text(entry, "name", where),
+        category=category,
+        reason=_require_text(entry, "reason", where),
+        surgical=surgical,
+        synonyms=_parse_synonyms(entry.get("synonyms"), where),
+        by_purpose=by_purpose,
+    )
+
+
+def _check_terms_unique(procedures: Iterable[Procedure]) -> None:
+    """A typed term (id, name or synonym) must lead to exactly one procedure."""
+    owner_of: dict[str, str] = {}
+    for procedure in procedures:
+        for term in (procedure.id, *procedure.terms):
+            if _FORBIDDEN_IN_TERMS.search(term):
+                raise ValueError(
+                    f"procedure {procedure.id!r}: {term!r} contains a character Rasa treats "
+                    "as markup"
+                )
+            key = normalize(term)
+            if not key:
+                raise ValueError(f"procedure {procedure.id!r}: empty name or synonym")
+            owner = owner_of.setdefault(key, procedure.id)
+            if owner != procedure.id:
+                raise ValueError(
+                    f"duplicate synonym {term!r}: used by both {owner!r} and {procedure.id!r}"
+                )
+
+
+def parse_procedures(document: Any) -> dict[str, Procedure]:
+    """Validate a loaded procedures document; raise ValueError saying what is wrong."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("procedures"), list):
+        raise ValueError("the file must hold a 'procedures' list")
+    procedures: dict[str, Procedure] = {}
+    for index, entry in enumerate(document["procedures"]):
+        procedure = _parse_procedure(entry, index)
+        if procedure.id in procedures:
+            raise ValueError(f"duplicate procedure id {procedure.id!r}")
+        procedures[procedure.id] = procedure
+    _check_terms_unique(procedures.values())
+    return procedures
+
+
+@functools.lru_cache(maxsize=8)
+def load_procedures(path: Path | None = None) -> dict[str, Procedure]:
+    """The validated procedures keyed by id (cached: treat the result as read-only)."""
+    source = Path(path) if path is not None else DEFAULT_CONTENT_PATH
+    with source.open(encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    try:
+        return parse_procedures(document)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from error
+
+
+# --- finding a procedure from typed text --------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _term_index(path: Path | None = None) -> dict[str, str]:
+    """Normalized id, name and synonyms -> procedure id."""
+    index: dict[str, str] = {}
+    for procedure in load_procedures(path).values():
+        for term in (procedure.id, *procedure.terms):
+            index[normalize(term)] = procedure.id
+    return index
+
+
+def _contained_term(text: str, index: Mapping[str, str]) -> str | None:
+    """The longest known term appearing as whole words in text ("breast lift surgery")."""
+    padded = f" {text} "
+    found = [term for term in index if f" {term} " in padded]
+    return max(found, key=len) if found else None
+
+
+def find_procedure(name: str) -> Procedure | None:
+    """The procedure a patient means by `name` (id, name or synonym), or None if unknown.
+
+    Case, whitespace and punctuation do not matter; a small typo is forgiven, but a name
+    that is only similar to a known one ("Kessler fold lift") is not guessed at.
+    """
+    text = normalize(name)
+    if not text:
+        return None
+    procedures = load_procedures()
+    index = _term_index()
+    term: str | None = text if text in index else None
+    if term is None and len(text) >= FUZZY_MIN_LENGTH:
+        close = difflib.get_close_matches(text, index.keys(), n=1, cutoff=FUZZY_CUTOFF)
+        term = close[0] if close else None
+    if term is None:
+        term = _contained_term(text, index)
+    return procedures[index[term]] if term is not None else None
+
+
+# --- NLU generation -----------------------------------------------------------------
+
+
+def _example_lines(terms: Iterable[str]) -> list[str]:
+    """Block-scalar example lines, each term once (Rasa compares them case-insensitively)."""
+    seen: set[str] = set()
+    lines: list[str] = []
+    for term in terms:
+        if term.casefold() not in seen:
+            seen.add(term.casefold())
+            lines.append(f"    - {term}")
+    return lines
+
+
+def render_nlu(procedures: dict[str, Procedure]) -> str:
+    """The Rasa NLU YAML for nlu/procedures.yml: a `procedure` lookup table of every name
+    and synonym, and synonyms mapping each of them to the procedure id."""
+    lines = [NLU_HEADER.rstrip("\n"), 'version: "3.1"', "nlu:"]
+    lines += ["- lookup: procedure", "  examples: |"]
+    lines += _example_lines(term for procedure in procedures.values() for term in procedure.terms)
+    for procedure in procedures.values():
+        # A term spelled like the id already is the value; listing it would map it to itself.
+        terms = [term for term in procedure.terms if term.casefold() != procedure.id]
+        if not terms:
+            continue
+        lines += [f"- synonym: {procedure.id}", "  examples: |", *_example_lines(terms)]
+    return "\n".join(lines) + "\n"
+
+
+def nlu_is_current(
+    content_path: Path = DEFAULT_CONTENT_PATH, nlu_path: Path = DEFAULT_NLU_PATH
+) -> bool:
+    """Whether the NLU file holds exactly what the content file generates."""
+    expected = render_nlu(load_procedures(content_path))
+    try:
+        return nlu_path.read_text(encoding="utf-8") == expected
+    except FileNotFoundError:
+        return False
+
+
+def write_nlu(
+    content_path: Path = DEFAULT_CONTENT_PATH, nlu_path: Path = DEFAULT_NLU_PATH
+) -> None:
+    nlu_path.parent.mkdir(parents=True, exist_ok=True)
+    nlu_path.write_text(render_nlu(load_procedures(content_path)), encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m actions.procedures",
+        description="Generate nlu/procedures.yml from content/procedures.yml.",
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if the NLU file is stale")
+    parser.add_argument("--content", type=Path, default=DEFAULT_CONTENT_PATH)
+    parser.add_argument("--nlu", type=Path, default=DEFAULT_NLU_PATH)
+    args = parser.parse_args(argv)
+    if args.check:
+        if nlu_is_current(args.content, args.nlu):
+            return 0
+        print(f"{args.nlu} is stale: run `python -m actions.procedures`", file=sys.stderr)
+        return 1
+    write_nlu(args.content, args.nlu)
+    print(f"wrote {args.nlu}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
