@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -193,6 +194,12 @@ class Gateway:
             await self.say(patient, message("with_staff_notice"))
             return
         await self.converse(patient, payload, turn)
+
+    async def restart(self, user: User, chat_id: int, turn: TurnContext) -> None:
+        """/restart: Rasa forgets the conversation (its restart may say nothing), then /start."""
+        with contextlib.suppress(DialogueError):
+            await self.dialogue.respond(str(chat_id), "/restart", turn.metadata())
+        await self.on_patient_payload(user, chat_id, "/start", turn)
 
     async def converse(self, patient: PatientRef, text: str, turn: TurnContext) -> None:
         """One turn with the dialogue model, its replies delivered and its side effects done."""

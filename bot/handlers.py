@@ -24,7 +24,7 @@ ERASE = "gw:erase"
 KEEP = "gw:keep"
 RATE = "gw:rate:"
 # Commands whose whole answer comes from the dialogue model.
-DIALOGUE_COMMANDS = ("start", "help", "restart")
+DIALOGUE_COMMANDS = ("start", "help")
 
 
 def gateway_of(context: ContextTypes.DEFAULT_TYPE) -> Gateway:
@@ -32,7 +32,7 @@ def gateway_of(context: ContextTypes.DEFAULT_TYPE) -> Gateway:
 
 
 async def dialogue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, /help and /restart: the dialogue model's own intents."""
+    """/start and /help: the dialogue model's own intents."""
     incoming = update.effective_message
     user = update.effective_user
     if incoming is None or user is None or not incoming.text:
@@ -40,6 +40,15 @@ async def dialogue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     command = incoming.text.split()[0].split("@")[0]
     turn = TurnContext(incoming.chat_id, incoming.message_id)
     await gateway_of(context).on_patient_payload(user, incoming.chat_id, command, turn)
+
+
+async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/restart: a fresh conversation with the dialogue model."""
+    incoming, user = update.effective_message, update.effective_user
+    if incoming is None or user is None:
+        return
+    turn = TurnContext(incoming.chat_id, incoming.message_id)
+    await gateway_of(context).restart(user, incoming.chat_id, turn)
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -166,6 +175,7 @@ def add_patient_handlers(app: Application) -> None:
     """Register the patient side; only private chats reach it."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(list(DIALOGUE_COMMANDS), dialogue_command, filters=private))
+    app.add_handler(CommandHandler("restart", restart, filters=private))
     app.add_handler(CommandHandler("privacy", privacy, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))
     app.add_handler(CommandHandler("delete", delete_request, filters=private))

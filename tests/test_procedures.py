@@ -96,17 +96,41 @@ COMMON_NAMES = {
 
 # Ids other parts of the project (training data, stories) refer to.
 CONTRACT_IDS = {
-    "rhinoplasty", "breast_lift", "liposuction", "abdominoplasty", "blepharoplasty",
-    "cleft_lip_repair", "botox", "dermal_fillers", "breast_reduction", "breast_reconstruction",
-    "burn_reconstruction", "scar_revision", "chemical_peel", "laser_resurfacing",
+    "rhinoplasty",
+    "breast_lift",
+    "liposuction",
+    "abdominoplasty",
+    "blepharoplasty",
+    "cleft_lip_repair",
+    "botox",
+    "dermal_fillers",
+    "breast_reduction",
+    "breast_reconstruction",
+    "burn_reconstruction",
+    "scar_revision",
+    "chemical_peel",
+    "laser_resurfacing",
     "hair_transplant",
 }
 
 HELDOUT_INTENTS = (
-    "greet", "goodbye", "thank", "help", "affirm", "deny", "ask_difference",
-    "ask_procedure_category", "inform_purpose", "ask_dermatology", "ask_certification",
-    "request_second_opinion", "inform_criteria", "ask_consent_question", "request_human",
-    "emergency", "out_of_scope",
+    "greet",
+    "goodbye",
+    "thank",
+    "help",
+    "affirm",
+    "deny",
+    "ask_difference",
+    "ask_procedure_category",
+    "inform_purpose",
+    "ask_dermatology",
+    "ask_certification",
+    "request_second_opinion",
+    "inform_criteria",
+    "ask_consent_question",
+    "request_human",
+    "emergency",
+    "out_of_scope",
 )
 CRITERIA = {"unclear_diagnosis", "not_responding", "doctor_warned", "lost_confidence"}
 PURPOSES = {"appearance", "function"}
@@ -166,8 +190,14 @@ def test_depends_entries_answer_both_purposes(procedures: dict[str, Procedure]) 
 
 @pytest.mark.parametrize(
     "procedure_id",
-    ["rhinoplasty", "blepharoplasty", "breast_reduction", "abdominoplasty", "jaw_surgery",
-     "septorhinoplasty"],
+    [
+        "rhinoplasty",
+        "blepharoplasty",
+        "breast_reduction",
+        "abdominoplasty",
+        "jaw_surgery",
+        "septorhinoplasty",
+    ],
 )
 def test_purpose_dependent_procedures(procedures: dict[str, Procedure], procedure_id: str) -> None:
     assert procedures[procedure_id].category == "depends"
@@ -176,10 +206,15 @@ def test_purpose_dependent_procedures(procedures: dict[str, Procedure], procedur
 @pytest.mark.parametrize(
     "procedure_id, category",
     [
-        ("breast_lift", "cosmetic"), ("liposuction", "cosmetic"), ("botox", "cosmetic"),
-        ("dermal_fillers", "cosmetic"), ("chemical_peel", "cosmetic"),
-        ("cleft_lip_repair", "reconstructive"), ("burn_reconstruction", "reconstructive"),
-        ("breast_reconstruction", "reconstructive"), ("hand_surgery", "reconstructive"),
+        ("breast_lift", "cosmetic"),
+        ("liposuction", "cosmetic"),
+        ("botox", "cosmetic"),
+        ("dermal_fillers", "cosmetic"),
+        ("chemical_peel", "cosmetic"),
+        ("cleft_lip_repair", "reconstructive"),
+        ("burn_reconstruction", "reconstructive"),
+        ("breast_reconstruction", "reconstructive"),
+        ("hand_surgery", "reconstructive"),
         ("congenital_defect_repair", "reconstructive"),
     ],
 )
@@ -229,20 +264,33 @@ def test_valid_document_parses() -> None:
         ([_valid_entry(category="aesthetic")], "unknown category"),
         ([_valid_entry(category="depends")], "by_purpose"),
         (
-            [_valid_entry(category="depends", by_purpose={
-                "appearance": {"category": "cosmetic", "reason": "looks"}})],
+            [
+                _valid_entry(
+                    category="depends",
+                    by_purpose={"appearance": {"category": "cosmetic", "reason": "looks"}},
+                )
+            ],
             "by_purpose",
         ),
         (
-            [_valid_entry(by_purpose={
-                "appearance": {"category": "cosmetic", "reason": "looks"},
-                "function": {"category": "reconstructive", "reason": "works"}})],
+            [
+                _valid_entry(
+                    by_purpose={
+                        "appearance": {"category": "cosmetic", "reason": "looks"},
+                        "function": {"category": "reconstructive", "reason": "works"},
+                    }
+                )
+            ],
             "only for category 'depends'",
         ),
         ([_valid_entry(), _valid_entry(synonyms=[])], "duplicate procedure id"),
         (
-            [_valid_entry(), _valid_entry(id="breast_lift_two", name="breast uplift two",
-                                          synonyms=["Mastopexy!"])],
+            [
+                _valid_entry(),
+                _valid_entry(
+                    id="breast_lift_two", name="breast uplift two", synonyms=["Mastopexy!"]
+                ),
+            ],
             "duplicate synonym",
         ),
         ([_valid_entry(surgical="yes")], "surgical"),
@@ -299,8 +347,20 @@ def test_find_procedure(typed: str, expected_id: str) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["Kessler fold lift", "kessler fold lift surgery", "", "   ", "?!", "lift", "nose",
-     "surgery", "eye surgery", "knee replacement", "cheek lift", "is removing a chest tattoo"],
+    [
+        "Kessler fold lift",
+        "kessler fold lift surgery",
+        "",
+        "   ",
+        "?!",
+        "lift",
+        "nose",
+        "surgery",
+        "eye surgery",
+        "knee replacement",
+        "cheek lift",
+        "is removing a chest tattoo",
+    ],
 )
 def test_unknown_names_are_not_guessed(typed: str) -> None:
     assert find_procedure(typed) is None
@@ -367,7 +427,7 @@ def test_heldout_has_ten_examples_per_intent(heldout: Any) -> None:
 def test_heldout_entity_values_are_known(heldout: Any) -> None:
     for example in heldout.intent_examples:
         for entity in example.get("entities") or []:
-            surface = example.get("text")[entity["start"]:entity["end"]]
+            surface = example.get("text")[entity["start"] : entity["end"]]
             if entity["entity"] == "procedure":
                 found = find_procedure(surface)
                 if found is None:  # a deliberately unknown procedure keeps its own text

@@ -53,7 +53,11 @@ async def test_replies_buttons_and_custom_payloads_are_read(rasa: tuple[RasaStan
     stand_in, url = rasa
     stand_in.answer = [
         {"recipient_id": "7", "text": "Hello!"},
-        {"recipient_id": "7", "text": "Pick one", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+        {
+            "recipient_id": "7",
+            "text": "Pick one",
+            "buttons": [{"title": "Yes", "payload": "/affirm"}],
+        },
         {"recipient_id": "7", "custom": {"type": "consent_completed"}},
     ]
     dialogue = RemoteDialogue(url)

@@ -44,7 +44,11 @@ def test_a_real_token_needs_the_staff_group_and_a_pseudonym_secret() -> None:
         ({"TELEGRAM_MODE": "webhook"}, "WEBHOOK_URL"),
         ({"TELEGRAM_MODE": "webhook", "WEBHOOK_URL": "https://x.example/tg"}, "WEBHOOK_SECRET"),
         (
-            {"TELEGRAM_MODE": "webhook", "WEBHOOK_URL": "https://x.example/tg", "WEBHOOK_SECRET": "a b"},
+            {
+                "TELEGRAM_MODE": "webhook",
+                "WEBHOOK_URL": "https://x.example/tg",
+                "WEBHOOK_SECRET": "a b",
+            },
             "WEBHOOK_SECRET",
         ),
         (

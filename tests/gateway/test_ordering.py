@@ -27,14 +27,17 @@ async def test_one_chat_in_order_while_other_chats_run_alongside() -> None:
     for update_id, (chat_id, delay) in enumerate([(1, 0.05), (1, 0.0), (2, 0.0), (1, 0.01)]):
         update = _update(update_id, chat_id)
         tasks.append(
-            asyncio.create_task(
-                processor.process_update(update, handle(update_id, chat_id, delay))
-            )
+            asyncio.create_task(processor.process_update(update, handle(update_id, chat_id, delay)))
         )
     await asyncio.gather(*tasks)
     chat_one = [entry for entry in log if entry[0] == 1]
     assert chat_one == [
-        (1, 0, "start"), (1, 0, "end"), (1, 1, "start"), (1, 1, "end"), (1, 3, "start"), (1, 3, "end"),
+        (1, 0, "start"),
+        (1, 0, "end"),
+        (1, 1, "start"),
+        (1, 1, "end"),
+        (1, 3, "start"),
+        (1, 3, "end"),
     ]
     # Chat 2 did not wait for chat 1's slow first update.
     assert log.index((2, 2, "end")) < log.index((1, 0, "end"))

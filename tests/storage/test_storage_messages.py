@@ -1,0 +1,99 @@
+"""Patients and the transcript: both directions, relay links, edits."""
+
+from __future__ import annotations
+
+from storage import Repository
+
+PATIENT_CHAT = 800
+STAFF_GROUP = -1001234567890  # supergroup ids exceed 32 bits
+
+
+async def test_upsert_patient_creates_then_updates(repo: Repository) -> None:
+    created = await repo.upsert_patient(800, PATIENT_CHAT, "Asha", "hi")
+    updated = await repo.upsert_patient(800, PATIENT_CHAT, "Asha R", None)
+    assert updated.id == created.id
+    assert updated.display_name == "Asha R"
+    assert updated.language_code == "hi"  # an unknown language does not erase a known one
+    assert updated.pseudonym == repo.pseudonym_for(800)
+    assert await repo.get_patient(800) == updated
+    assert await repo.get_patient(801) is None
+
+
+async def test_blocking_a_patient(repo: Repository) -> None:
+    await repo.upsert_patient(800, PATIENT_CHAT, "Asha", None)
+    await repo.set_patient_blocked(800, True)
+    assert (await repo.get_patient(800)).blocked
+    await repo.set_patient_blocked(800, False)
+    assert not (await repo.get_patient(800)).blocked
+
+
+async def test_transcript_in_both_directions_with_relay_links(repo: Repository) -> None:
+    patient = await repo.upsert_patient(800, PATIENT_CHAT, "Asha", None)
+    staff = await repo.upsert_staff(900, "Ravi")
+    case = await repo.open_case(
+        patient_id=patient.id, reason="human_request", urgency="normal", summary={}
+    )
+    await repo.record_message(
+        patient_id=patient.id,
+        direction="in",
+        author="patient",
+        text="is anyone there?",
+        chat_id=PATIENT_CHAT,
+        telegram_message_id=51,
+        relayed_message_id=7001,
+        relayed_chat_id=STAFF_GROUP,
+    )
+    await repo.record_message(
+        patient_id=patient.id,
+        direction="out",
+        author="staff",
+        text="Hello Asha, I am Ravi.",
+        chat_id=PATIENT_CHAT,
+        telegram_message_id=52,
+        staff_member_id=staff.id,
+        relayed_message_id=7002,
+        relayed_chat_id=STAFF_GROUP,
+    )
+    await repo.record_message(
+        patient_id=patient.id,
+        direction="in",
+        author="patient",
+        text=None,
+        chat_id=PATIENT_CHAT,
+        telegram_message_id=53,
+        media_type="photo",
+        file_id="AgAC-file",
+    )
+    messages = await repo.last_messages(patient.id, limit=2)
+    assert [message.telegram_message_id for message in messages] == [52, 53]  # oldest first
+    assert messages[0].author == "staff" and messages[0].staff_member_id == staff.id
+    assert (messages[1].media_type, messages[1].file_id, messages[1].text) == (
+        "photo",
+        "AgAC-file",
+        None,
+    )
+    assert all(message.case_id == case.id for message in messages)
+
+    # A staff reply to the copy 7001 in the topic finds the patient's original 51...
+    original = await repo.find_by_relayed(7001, STAFF_GROUP)
+    assert (original.chat_id, original.telegram_message_id) == (PATIENT_CHAT, 51)
+    # ...and a patient's reply to 52 finds the staff message 7002 it copies.
+    copy = await repo.find_message(PATIENT_CHAT, 52)
+    assert (copy.relayed_chat_id, copy.relayed_message_id) == (STAFF_GROUP, 7002)
+    assert await repo.find_message(PATIENT_CHAT, 999) is None
+
+
+async def test_an_edit_updates_the_stored_text(repo: Repository) -> None:
+    patient = await repo.upsert_patient(800, PATIENT_CHAT, "Asha", None)
+    await repo.record_message(
+        patient_id=patient.id,
+        direction="in",
+        author="patient",
+        text="my nose hurst",
+        chat_id=PATIENT_CHAT,
+        telegram_message_id=60,
+    )
+    edited = await repo.edit_message_text(PATIENT_CHAT, 60, "my nose hurts")
+    assert edited.text == "my nose hurts" and edited.edited_at is not None
+    assert edited.case_id is None  # no case was open
+    assert await repo.edit_message_text(PATIENT_CHAT, 61, "x") is None
