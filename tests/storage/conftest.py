@@ -1,4 +1,5 @@
-"""Fixtures: every storage test runs on SQLite (a temp file) and on PostgreSQL when reachable.
+"""Fixtures: every storage test runs on SQLite (a temp file) and on PostgreSQL when reachable
+(TEST_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/test; skipped otherwise).
 
 PostgreSQL tests use a scratch database created for the session (dropped at the end);
 if the server refuses to create one they use `test` itself. Either way all our tables,
@@ -18,9 +19,7 @@ from psycopg2 import sql
 
 from storage import Database, Repository, migrate
 
-POSTGRES_URL = os.environ.get(
-    "STORAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PSEUDONYM_SECRET = b"storage-tests-secret"
 DROPPED_TABLES = (
     "audit_log",

@@ -17,6 +17,8 @@ async def test_upsert_patient_creates_then_updates(repo: Repository) -> None:
     assert updated.pseudonym == repo.pseudonym_for(800)
     assert await repo.get_patient(800) == updated
     assert await repo.get_patient(801) is None
+    assert await repo.get_patient_by_id(created.id) == updated
+    assert await repo.get_patient_by_id(created.id + 1) is None
 
 
 async def test_blocking_a_patient(repo: Repository) -> None:
@@ -97,3 +99,20 @@ async def test_an_edit_updates_the_stored_text(repo: Repository) -> None:
     assert edited.text == "my nose hurts" and edited.edited_at is not None
     assert edited.case_id is None  # no case was open
     assert await repo.edit_message_text(PATIENT_CHAT, 61, "x") is None
+
+
+async def test_a_relay_link_added_after_the_copy_is_made(repo: Repository) -> None:
+    patient = await repo.upsert_patient(800, PATIENT_CHAT, "Asha", None)
+    await repo.record_message(
+        patient_id=patient.id,
+        direction="in",
+        author="patient",
+        text="hello?",
+        chat_id=PATIENT_CHAT,
+        telegram_message_id=70,
+    )
+    assert await repo.find_by_relayed(9001, STAFF_GROUP) is None
+    assert await repo.link_relay(PATIENT_CHAT, 70, STAFF_GROUP, 9001)
+    linked = await repo.find_by_relayed(9001, STAFF_GROUP)
+    assert (linked.chat_id, linked.telegram_message_id, linked.text) == (PATIENT_CHAT, 70, "hello?")
+    assert not await repo.link_relay(PATIENT_CHAT, 71, STAFF_GROUP, 9002)

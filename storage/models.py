@@ -1,0 +1,156 @@
+"""The tables. None is named like Rasa's tracker table (`events`), which may share the database.
+
+Telegram ids are BigInteger: user ids and supergroup chat ids exceed 32 bits.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+from storage.timeutil import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION))
+
+CASE_STATUSES = ("bot", "queued", "with_staff", "closed")
+URGENCIES = ("normal", "urgent")
+DIRECTIONS = ("in", "out")
+AUTHORS = ("patient", "bot", "staff")
+DECISIONS = ("agreed", "refused", "withdrawn")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return sa.CheckConstraint(f"{column} IN ({quoted})", name=column)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    telegram_user_id = sa.Column(sa.BigInteger, nullable=False, unique=True)
+    chat_id = sa.Column(sa.BigInteger, nullable=False)
+    pseudonym = sa.Column(sa.String(64), nullable=False, unique=True)
+    display_name = sa.Column(sa.String(255), nullable=False)
+    language_code = sa.Column(sa.String(16))
+    blocked = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    telegram_user_id = sa.Column(sa.BigInteger, nullable=False, unique=True)
+    display_name = sa.Column(sa.String(255), nullable=False)
+    active = sa.Column(sa.Boolean, nullable=False, default=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        _one_of("status", CASE_STATUSES),
+        _one_of("urgency", URGENCIES),
+        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        sa.Index("ix_cases_status_queued_at", "status", "queued_at"),
+        # At most one open case per patient, even when two handoffs race.
+        sa.Index(
+            "uq_cases_open_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'closed'"),
+            postgresql_where=sa.text("status != 'closed'"),
+        ),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    # NULL once the patient is erased; the pseudonym keeps the skeleton tied to consent.
+    patient_id = sa.Column(sa.Integer, sa.ForeignKey("patients.id"), index=True)
+    patient_pseudonym = sa.Column(sa.String(64), nullable=False, index=True)
+    status = sa.Column(sa.String(16), nullable=False, default="bot")
+    urgency = sa.Column(sa.String(16), nullable=False, default="normal")
+    reason = sa.Column(sa.String(64))
+    summary = sa.Column(sa.JSON, nullable=False, default=dict)
+    staff_member_id = sa.Column(sa.Integer, sa.ForeignKey("staff_members.id"))
+    closed_by_staff_id = sa.Column(sa.Integer, sa.ForeignKey("staff_members.id"))
+    thread_id = sa.Column(sa.BigInteger, index=True)
+    card_message_id = sa.Column(sa.BigInteger)
+    rating = sa.Column(sa.Integer)
+    opened_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    queued_at = sa.Column(UTCDateTime)
+    claimed_at = sa.Column(UTCDateTime)
+    closed_at = sa.Column(UTCDateTime)
+    last_renotified_at = sa.Column(UTCDateTime)
+
+
+class TranscriptMessage(Base):
+    """Every message in both directions; `relayed_*` is its copy in the other chat."""
+
+    __tablename__ = "transcript_messages"
+    __table_args__ = (
+        _one_of("direction", DIRECTIONS),
+        _one_of("author", AUTHORS),
+        sa.Index("ix_transcript_messages_chat_message", "chat_id", "telegram_message_id"),
+        sa.Index("ix_transcript_messages_relayed", "relayed_chat_id", "relayed_message_id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    patient_id = sa.Column(sa.Integer, sa.ForeignKey("patients.id"), nullable=False, index=True)
+    case_id = sa.Column(sa.Integer, sa.ForeignKey("cases.id"), index=True)
+    direction = sa.Column(sa.String(3), nullable=False)
+    author = sa.Column(sa.String(16), nullable=False)
+    text = sa.Column(sa.Text)
+    chat_id = sa.Column(sa.BigInteger, nullable=False)
+    telegram_message_id = sa.Column(sa.BigInteger)
+    media_type = sa.Column(sa.String(32))
+    file_id = sa.Column(sa.String(255))
+    staff_member_id = sa.Column(sa.Integer, sa.ForeignKey("staff_members.id"))
+    relayed_chat_id = sa.Column(sa.BigInteger)
+    relayed_message_id = sa.Column(sa.BigInteger)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    edited_at = sa.Column(UTCDateTime)
+
+
+class ConsentRecord(Base):
+    """Append-only (see storage.append_only and the migration's triggers).
+
+    Keyed by the patient's pseudonym, not a foreign key, so it outlives erasure.
+    """
+
+    __tablename__ = "consent_records"
+    __table_args__ = (_one_of("decision", DECISIONS),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    patient_pseudonym = sa.Column(sa.String(64), nullable=False, index=True)
+    case_id = sa.Column(sa.Integer, sa.ForeignKey("cases.id"))
+    clause_id = sa.Column(sa.String(64), nullable=False)
+    clause_version = sa.Column(sa.Integer, nullable=False)
+    text_sha256 = sa.Column(sa.String(64), nullable=False)
+    decision = sa.Column(sa.String(16), nullable=False)
+    decided_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    answered_message_id = sa.Column(sa.BigInteger)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_log"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    actor_type = sa.Column(sa.String(32), nullable=False)
+    actor_id = sa.Column(sa.String(128), nullable=False)
+    action = sa.Column(sa.String(64), nullable=False)
+    target = sa.Column(sa.String(128), index=True)
+    details = sa.Column(sa.JSON)
+
+
+# Importing the guard here means no code path can load the model without it.
+import storage.append_only  # noqa: E402, F401

@@ -1,0 +1,107 @@
+"""Plain, immutable views of stored rows: what the repository hands to its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Case references start here so that the first cases do not read "1", "2"...
+CASE_REFERENCE_OFFSET = 1000
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    pseudonym: str
+    display_name: str
+    blocked: bool
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffRef:
+    id: int
+    telegram_user_id: int
+    display_name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    patient_id: int | None
+    patient_pseudonym: str
+    status: str
+    urgency: str
+    reason: str | None
+    summary: dict[str, Any]
+    holder_staff_id: int | None
+    thread_id: int | None
+    card_message_id: int | None
+    rating: int | None
+    opened_at: datetime
+    queued_at: datetime | None
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    last_renotified_at: datetime | None
+    closed_by_staff_id: int | None = None
+
+    @property
+    def reference(self) -> str:
+        """What the patient and staff call the case, e.g. "1042"."""
+        return str(self.id + CASE_REFERENCE_OFFSET)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    won: bool
+    holder_staff_id: int | None
+    case: CaseRef
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    id: int
+    patient_id: int
+    case_id: int | None
+    direction: str
+    author: str
+    text: str | None
+    chat_id: int
+    telegram_message_id: int | None
+    media_type: str | None
+    file_id: str | None
+    staff_member_id: int | None
+    relayed_chat_id: int | None
+    relayed_message_id: int | None
+    created_at: datetime
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRef:
+    id: int
+    patient_pseudonym: str
+    case_id: int | None
+    clause_id: str
+    version: int
+    text_sha256: str
+    decision: str
+    decided_at: datetime
+    answered_message_id: int | None
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    pseudonym: str
+    patient_deleted: bool
+    messages_deleted: int
+    cases_deleted: int
+    cases_anonymised: int
+    consent_records_kept: int
+    tracker_events_deleted: int
+    # Staff forum topics of the erased cases: the gateway deletes them in Telegram.
+    staff_thread_ids: tuple[int, ...] = field(default_factory=tuple)
