@@ -21,7 +21,7 @@ from bot.model import ensure_model
 from bot.paths import ROOT
 from tests.e2e.test_walking_skeleton import from_response
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def model() -> Path:
     return ensure_model()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module")
 async def action_server() -> AsyncIterator[ActionServer]:
     async with ActionServer() as server:
         yield server

@@ -19,11 +19,9 @@ STRANGER_ID = 900_000_099
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every e2e test runs on the session's event loop, where the shared bot lives."""
-    session_loop = pytest.mark.asyncio(loop_scope="session")
+    """Mark the e2e tests, so `-m "not e2e"` gives a quick run."""
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(session_loop)
             item.add_marker(pytest.mark.e2e)
 
 
@@ -41,21 +39,26 @@ def world_settings(
     }
 
 
-async def start_world(tmp: Path, database_url: str | None = None) -> World:
+async def start_world(
+    tmp: Path, database_url: str | None = None, emulator: BotApiEmulator | None = None
+) -> World:
+    """A running bot on the emulator; pass the emulator of an earlier world to restart."""
     model = ensure_model()
-    emulator = BotApiEmulator()
-    await emulator.start()
-    for user_id, name in zip(STAFF_IDS, ("Ravi", "Meera"), strict=True):
-        await emulator.add_user(user_id, first_name=name, last_name="Care")
-    await emulator.add_user(STRANGER_ID, first_name="Stranger")
-    group = await emulator.create_group(
-        "Care team", forum=True, members={uid: "member" for uid in STAFF_IDS}
-    )
+    if emulator is None:
+        emulator = BotApiEmulator()
+        await emulator.start()
+        for user_id, name in zip(STAFF_IDS, ("Ravi", "Meera"), strict=True):
+            await emulator.add_user(user_id, first_name=name, last_name="Care")
+        await emulator.add_user(STRANGER_ID, first_name="Stranger")
+        await emulator.create_group(
+            "Care team", forum=True, members={uid: "member" for uid in STAFF_IDS}
+        )
+    group_id = next(chat.id for chat in emulator.world.chats.values() if chat.type == "supergroup")
     url = database_url or f"sqlite:///{tmp / 'e2e.db'}"
-    settings = load_settings(world_settings(emulator, group["id"], url))
+    settings = load_settings(world_settings(emulator, group_id, url))
     runtime = Runtime(settings, emulator.token, model_path=model)
     await runtime.start()
-    return World(emulator, runtime, group["id"], STAFF_IDS)
+    return World(emulator, runtime, group_id, STAFF_IDS)
 
 
 async def stop_world(world: World) -> None:
@@ -63,7 +66,7 @@ async def stop_world(world: World) -> None:
     await world.emulator.stop()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="session")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     started = await start_world(tmp_path_factory.mktemp("e2e"))
     yield started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -87,10 +88,13 @@ async def test_many_patients_concurrently(emulator: BotApiEmulator) -> None:
         .base_url(emulator.bot_base_url)
         .base_file_url(emulator.file_base_url)
         .concurrent_updates(True)
+        # httpx's pool bookkeeping grows with its size; a small pool is faster here.
+        .connection_pool_size(16)
+        .pool_timeout(30)
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
-    patients = range(900_000, 900_300)
+    patients = range(900_000, 900_200)
     async with app:
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
@@ -101,3 +105,34 @@ async def test_many_patients_concurrently(emulator: BotApiEmulator) -> None:
         await app.updater.stop()
         await app.stop()
     assert [r[0]["text"] for r in replies] == [f"You said: hi {p}" for p in patients]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_application_in_webhook_mode(emulator: BotApiEmulator) -> None:
+    """PTB's own webhook server accepts the emulator's deliveries (secret header included)."""
+    app = (
+        Application.builder()
+        .token(emulator.token)
+        .base_url(emulator.bot_base_url)
+        .base_file_url(emulator.file_base_url)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    port = _free_port()
+    async with app:
+        await app.start()
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="hook", secret_token="webhook-secret",
+            webhook_url=f"http://127.0.0.1:{port}/hook")
+        await emulator.send_user_message(PATIENT_ID, "via webhook")
+        [reply] = await emulator.wait_for_bot_messages(PATIENT_ID, 1, timeout=5)
+        await app.updater.stop()
+        await app.stop()
+    assert reply["text"] == "You said: via webhook"
+    [set_call] = await emulator.api_calls("setWebhook")
+    assert set_call["params"]["secret_token"] == "webhook-secret"

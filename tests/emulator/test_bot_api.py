@@ -330,3 +330,41 @@ async def test_concurrent_getupdates_conflict(bot: Bot, emulator: BotApiEmulator
         with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
             await asyncio.wait_for(first, 2)
         assert await second == ()
+
+
+async def test_user_media_location_contact_edits_and_channel_posts(
+    bot: Bot, emulator: BotApiEmulator, patient: dict
+) -> None:
+    document = await emulator.send_user_message(
+        PATIENT_ID, media="document", content=b"scan", file_name="mri.pdf",
+        mime_type="application/pdf", caption="/upload my MRI")
+    await emulator.send_user_message(PATIENT_ID, media="voice")
+    await emulator.send_user_message(PATIENT_ID, location={"latitude": 12.9, "longitude": 77.6})
+    await emulator.send_user_message(PATIENT_ID, contact={"phone_number": "+911234567890"})
+    await emulator.edit_user_message(PATIENT_ID, document["message_id"], caption="my MRI scan")
+    channel = await emulator.create_channel("News", username="news_test")
+    await emulator.post_channel_message(channel["id"], "announcement")
+
+    updates = await bot.get_updates()
+    first = updates[0].message
+    assert first.document.file_name == "mri.pdf"
+    assert first.caption_entities[0].type == "bot_command"
+    assert bytes(await (await first.document.get_file()).download_as_bytearray()) == b"scan"
+    assert updates[1].message.voice.mime_type == "audio/ogg"
+    assert updates[2].message.location.latitude == 12.9
+    assert updates[3].message.contact.phone_number == "+911234567890"
+    assert updates[4].edited_message.caption == "my MRI scan"
+    assert updates[5].channel_post.text == "announcement"
+    assert updates[5].channel_post.sender_chat.id == channel["id"]
+    assert [u.update_id for u in updates] == sorted(u.update_id for u in updates)
+    assert (await bot.get_chat("@news_test")).type == "channel"
+
+
+async def test_global_flood_limit(bot: Bot, emulator: BotApiEmulator) -> None:
+    for user_id in (1, 2, 3):
+        await emulator.add_user(user_id)
+    await emulator.set_flood_limits(global_per_second=2)
+    await bot.send_message(1, "a")
+    await bot.send_message(2, "b")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(3, "c")
