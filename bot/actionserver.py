@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import subprocess
 import sys
 from types import TracebackType
 
@@ -28,27 +29,30 @@ class ActionServer:
     def __init__(self, port: int | None = None, startup_timeout: float = 60.0) -> None:
         self.port = port or free_port()
         self._startup_timeout = startup_timeout
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/webhook"
 
     async def start(self) -> None:
+        # Popen, not asyncio's subprocess API: Rasa installs uvloop's loop policy on import,
+        # whose child watcher does not work with the already-running asyncio loop.
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(self.port),
-            "--quiet",
+        self._process = subprocess.Popen(  # noqa: ASYNC220 (fork+exec, no waiting)
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.port),
+                "--quiet",
+            ],
             cwd=ROOT,
             env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=None,
+            stdout=subprocess.DEVNULL,
         )
         await self._wait_healthy()
         log.info("action server ready on port %d", self.port)
@@ -58,7 +62,7 @@ class ActionServer:
         url = f"http://127.0.0.1:{self.port}/health"
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while True:
-                if self._process is not None and self._process.returncode is not None:
+                if self._process is not None and self._process.poll() is not None:
                     raise RuntimeError(f"action server exited with code {self._process.returncode}")
                 try:
                     async with session.get(url) as response:
@@ -71,14 +75,14 @@ class ActionServer:
                 await asyncio.sleep(0.25)
 
     async def stop(self) -> None:
-        if self._process is None or self._process.returncode is not None:
+        if self._process is None or self._process.poll() is not None:
             return
         self._process.terminate()
         try:
-            await asyncio.wait_for(self._process.wait(), timeout=10)
-        except TimeoutError:
+            await asyncio.to_thread(self._process.wait, 10)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            await self._process.wait()
+            await asyncio.to_thread(self._process.wait)
 
     async def __aenter__(self) -> ActionServer:
         await self.start()

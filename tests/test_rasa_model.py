@@ -17,8 +17,8 @@ import pytest
 
 from bench.evaluate import HELDOUT, ROOT, heldout_f1, rasa
 
-pytestmark = pytest.mark.slow
 HELDOUT_MIN_MACRO_F1 = 0.90
+MIN_EXAMPLES_PER_INTENT = 20
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +29,25 @@ def model() -> Path:
     return ensure_model()
 
 
+def test_every_intent_has_enough_varied_examples() -> None:
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    counts: dict[str, int] = {}
+    for path in (ROOT / "nlu").glob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if "intent" in item:
+                examples = [line for line in item["examples"].splitlines() if line.strip()]
+                counts[item["intent"]] = counts.get(item["intent"], 0) + len(examples)
+    too_few = {
+        intent: counts.get(intent, 0)
+        for intent in domain["intents"]
+        if counts.get(intent, 0) < MIN_EXAMPLES_PER_INTENT
+    }
+    assert too_few == {}
+
+
+@pytest.mark.slow
 def test_data_validates_without_warnings() -> None:
     run = rasa(
         "data", "validate", "--fail-on-warnings", "-d", "domain.yml", "--data", "nlu", "stories"
@@ -42,6 +61,7 @@ def test_data_validates_without_warnings() -> None:
     assert warnings == []
 
 
+@pytest.mark.slow
 def test_every_test_story_is_predicted(model: Path, tmp_path: Path) -> None:
     # `rasa test core` replays the stories without calling the action server: it
     # emulates a form's rejection when a story leaves the form (rasa.core.test).
@@ -61,6 +81,7 @@ def test_every_test_story_is_predicted(model: Path, tmp_path: Path) -> None:
     assert run.returncode == 0, details
 
 
+@pytest.mark.slow
 def test_heldout_intent_macro_f1(model: Path, tmp_path: Path) -> None:
     if not HELDOUT.exists():
         pytest.skip(f"{HELDOUT.relative_to(ROOT)} does not exist yet (held-out set)")
@@ -101,6 +122,22 @@ def action_server(startup_timeout: float = 60.0) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
+async def test_red_flags_and_look_alikes(model: Path) -> None:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def intent(text: str) -> str:
+        return (await agent.parse_message(text))["intent"]["name"]
+
+    assert await intent("my throat is closing up after the injection") == "emergency"
+    assert await intent("i have severe chest pain") == "emergency"
+    assert await intent("is removing a chest tattoo cosmetic?") != "emergency"
+    assert await intent("the operation carries some risk, my doctor said") == "inform_criteria"
+
+
+@pytest.mark.slow
 async def test_conversations_with_the_real_action_server(model: Path) -> None:
     """CONVERSATIONS.md 1, 2, 4, 5, 6 and 8 through the trained model and custom actions."""
     from rasa.core.agent import Agent

@@ -51,3 +51,21 @@ def test_language_guess() -> None:
     assert guess_language(["नमस्ते", "ok"]) == "hi"
     assert guess_language(["haan"]) == "en"  # one word is not enough to call it Hinglish
     assert guess_language([]) == "en"
+
+
+async def test_second_opinion_handoff_summarises_the_request_not_a_consent_question(
+    dispatcher, make_tracker, domain
+):
+    from actions.consent import ActionConsentFinish
+
+    history = [
+        user_event("can a specialist in America look at my reports?", "request_second_opinion"),
+        user_event("mera doctor bola ye rare hai", "inform_criteria"),
+        user_event("what if the video doesn't work?", "ask_consent_question"),
+    ]
+    slots = {f"consent_{n}": True for n in range(1, 6)} | {"doctor_warned": True}
+    tracker = make_tracker("haan", "affirm", history=history, slots=slots)
+    await ActionConsentFinish().run(dispatcher, tracker, domain)
+    handoff = custom_payloads(dispatcher)[-1]
+    assert handoff["summary"]["asked"] == "mera doctor bola ye rare hai"
+    assert handoff["summary"]["language"] == "hinglish"
