@@ -43,7 +43,7 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
-        .connection_pool_size(64)
+        .connection_pool_size(16)
         .pool_timeout(30)
     )
     if settings.rate_limit:

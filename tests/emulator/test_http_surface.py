@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,11 +53,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _spawn_standalone(port: int) -> subprocess.Popen[bytes]:
+    # subprocess, not asyncio's: another suite may have installed a loop policy (uvloop)
+    # without child watchers.
+    return subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", str(port)], cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 async def test_standalone_process_serves_bot_api() -> None:
     port = _free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "emulator", "--port", str(port), cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    process = _spawn_standalone(port)
     try:
         url = f"http://127.0.0.1:{port}/bot{DEFAULT_TOKEN}/getMe"
         async with aiohttp.ClientSession() as http:
@@ -71,7 +78,7 @@ async def test_standalone_process_serves_bot_api() -> None:
                 raise AssertionError("the standalone emulator did not start")
     finally:
         process.terminate()
-        _, stderr = await process.communicate()
+        _, stderr = await asyncio.to_thread(process.communicate, timeout=10)
     log = stderr.decode()
     assert "listening on" in log
     assert DEFAULT_TOKEN not in log

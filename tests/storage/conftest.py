@@ -21,18 +21,6 @@ from storage import Database, Repository, migrate
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PSEUDONYM_SECRET = b"storage-tests-secret"
-DROPPED_TABLES = (
-    "audit_log",
-    "transcript_messages",
-    "consent_records",
-    "cases",
-    "staff_members",
-    "patients",
-    "events",
-    "alembic_version",
-)
-
-
 def _connect(url: str) -> psycopg2.extensions.connection:
     connection = psycopg2.connect(url, connect_timeout=3)
     connection.autocommit = True
@@ -45,9 +33,10 @@ def _with_database(url: str, name: str) -> str:
 
 def reset_postgres(url: str) -> None:
     with _connect(url) as connection, connection.cursor() as cursor:
-        for table in DROPPED_TABLES:
-            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
-        cursor.execute("DROP FUNCTION IF EXISTS consent_records_append_only() CASCADE")
+        # The scratch database holds nothing else: a new public schema is a clean slate,
+        # whatever tables, functions and Rasa's `events` a test left behind.
+        cursor.execute("DROP SCHEMA public CASCADE")
+        cursor.execute("CREATE SCHEMA public")
     connection.close()
 
 
