@@ -11,7 +11,11 @@ from bot.config import Settings
 from bot.dialogue import Dialogue
 from bot.gateway import Gateway
 from bot.handlers import add_patient_handlers
+from bot.inbox import DurableUpdateQueue
 from bot.ordering import PerChatUpdateProcessor
+from bot.turns import TurnRunner
+from storage import Repository
+from storage.durable import DurableStore
 
 log = logging.getLogger(__name__)
 
@@ -33,36 +37,34 @@ def build_application(
     settings: Settings,
     token: str,
     dialogue: Dialogue,
-    repository: object,
+    repository: Repository,
+    store: DurableStore,
 ) -> Application:
-    """The Application with the patient and staff handlers, per-chat ordering and rate limits."""
+    """The Application: durable inbox and outbox, per-chat ordering, rate limits, handlers."""
     api = settings.api_base_url
+    processor = PerChatUpdateProcessor()
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .concurrent_updates(PerChatUpdateProcessor())
+        .update_queue(DurableUpdateQueue(store))
+        .concurrent_updates(processor)
         .connection_pool_size(16)
         .pool_timeout(30)
     )
     if settings.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
     app = builder.build()
-    staff = None
+    gateway = Gateway(app.bot, dialogue, repository, store, settings.pseudonym_secret)
+    processor.turns = TurnRunner(store, gateway.outbox)
     if settings.staff_chat_id is not None:
         from staff.desk import StaffDeskService
         from staff.handlers import add_staff_handlers
 
-        staff = StaffDeskService(app.bot, repository, settings)  # type: ignore[arg-type]
-        add_staff_handlers(app, staff)
-    app.bot_data["gateway"] = Gateway(
-        app.bot,
-        dialogue,
-        repository,
-        settings.pseudonym_secret,
-        staff,  # type: ignore[arg-type]
-    )
+        gateway.staff = StaffDeskService(app.bot, repository, settings, gateway.outbox)
+        add_staff_handlers(app, gateway.staff)
+    app.bot_data["gateway"] = gateway
     add_patient_handlers(app)
     app.add_error_handler(on_error)
     return app

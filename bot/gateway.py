@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from telegram import Bot, InputFile, Message, User
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram import Bot, Message, User
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot.content import message
 from bot.dialogue import BotReply, Dialogue, DialogueError
 from bot.logs import pseudonym
+from bot.outbox import Outbox, document_payload, text_payload
 from bot.render import keyboard, split_text, to_html
 
 if TYPE_CHECKING:
+    from storage.durable import DurableStore, OutboxEntry
     from storage.repository import CaseRef, PatientRef, Repository
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,10 @@ class StaffDesk(Protocol):
     async def holds(self, patient: PatientRef) -> bool: ...
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None: ...
+
+    async def notify_blocked(self, patient: PatientRef) -> None: ...
+
+    async def forget_topics(self, thread_ids: Sequence[int]) -> None: ...
 
     async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None: ...
 
@@ -75,6 +81,7 @@ class Gateway:
         bot: Bot,
         dialogue: Dialogue,
         repository: Repository,
+        store: DurableStore,
         pseudonym_secret: bytes,
         staff: StaffDesk | None = None,
     ) -> None:
@@ -83,6 +90,33 @@ class Gateway:
         self.repository = repository
         self.staff = staff
         self._secret = pseudonym_secret
+        self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
+
+    async def record_sent(self, entry: OutboxEntry, sent: Message) -> None:
+        """Once Telegram has a message, it goes into the patient's transcript."""
+        record = entry.payload.get("record")
+        if not record:
+            return
+        await self.repository.record_message(
+            patient_id=record["patient_id"],
+            direction="out",
+            author=record.get("author", "bot"),
+            text=record.get("text"),
+            chat_id=entry.chat_id,
+            telegram_message_id=sent.message_id,
+            media_type=record.get("media_type"),
+            file_id=sent.document.file_id if sent.document else None,
+            staff_member_id=record.get("staff_member_id"),
+            relayed_chat_id=record.get("relayed_chat_id"),
+            relayed_message_id=record.get("relayed_message_id"),
+        )
+
+    async def on_blocked(self, chat_id: int) -> None:
+        """Telegram says the patient blocked the bot (private chat id = user id)."""
+        await self.repository.set_patient_blocked(chat_id, True)
+        patient = await self.repository.get_patient(chat_id)
+        if patient is not None and self.staff is not None:
+            await self.staff.notify_blocked(patient)
 
     def log_id(self, telegram_user_id: int) -> str:
         return pseudonym(self._secret, telegram_user_id)
@@ -165,6 +199,14 @@ class Gateway:
             await self.staff.relay_patient_edit(patient, edited)
             return
         await self.say(patient, message("edited_message"))
+
+    async def erase(self, patient: PatientRef) -> None:
+        """/delete confirmed: personal data, transcript, tracker, queued messages, staff topics."""
+        report = await self.repository.erase_patient(patient.telegram_user_id)
+        await self.outbox.store.erase_chat(patient.chat_id)
+        if self.staff is not None:
+            await self.staff.forget_topics(report.staff_thread_ids)
+        log.info("patient data erased", extra={"patient": patient.pseudonym})
 
     async def on_rating(self, user: User, chat_id: int, case_id: int, rating: int) -> None:
         """A 1-5 rating after a closed case."""
@@ -294,20 +336,20 @@ class Gateway:
         clauses = load_clauses()
         await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
         pdf = build_receipt_pdf(reference, patient.display_name, records, clauses)
-        sent = await self.bot.send_document(
-            patient.chat_id,
-            InputFile(pdf, filename=f"consent-receipt-{reference}.pdf"),
-            caption=message("receipt_caption", reference=reference),
+        await self.send_document(
+            patient,
+            pdf,
+            f"consent-receipt-{reference}.pdf",
+            message("receipt_caption", reference=reference),
         )
-        await self.repository.record_message(
-            patient_id=patient.id,
-            direction="out",
-            author="bot",
-            text=None,
-            chat_id=patient.chat_id,
-            telegram_message_id=sent.message_id,
-            media_type="document",
-            file_id=sent.document.file_id if sent.document else None,
+
+    async def send_document(
+        self, patient: PatientRef, content: bytes, filename: str, caption: str
+    ) -> None:
+        """A file for the patient, through the outbox like every other message."""
+        record = {"patient_id": patient.id, "author": "bot", "text": None, "media_type": "document"}
+        await self.outbox.send(
+            patient.chat_id, document_payload(content, filename, caption, record)
         )
 
     async def say(
@@ -317,11 +359,13 @@ class Gateway:
         buttons: Sequence[Any] = (),
         *,
         fmt: TextFormat = "html",
+        keep: bool = True,
     ) -> None:
         """Send text (split to Telegram's size) with buttons on the last part, and record it.
 
         `fmt`: "html" for our own trusted content, "markdown" for Rasa's responses (escaped,
-        **bold** kept), "plain" for text that may hold anything (escaped).
+        **bold** kept), "plain" for text that may hold anything (escaped). `keep=False` for
+        what must not enter a transcript (the confirmation that it was erased).
         """
         parts = split_text(text) if text else [""]
         markup = keyboard(tuple(buttons)) if buttons else None
@@ -332,24 +376,9 @@ class Gateway:
             )
             if not rendered.strip():
                 continue
-            try:
-                sent = await self.bot.send_message(
-                    patient.chat_id,
-                    rendered,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if is_last else None,
-                )
-            except Forbidden:
-                log.warning("patient blocked the bot", extra={"patient": patient.pseudonym})
-                await self.repository.set_patient_blocked(patient.telegram_user_id, True)
-                return
-            await self.repository.record_message(
-                patient_id=patient.id,
-                direction="out",
-                author="bot",
-                text=part,
-                chat_id=patient.chat_id,
-                telegram_message_id=sent.message_id,
+            record = {"patient_id": patient.id, "author": "bot", "text": part} if keep else None
+            await self.outbox.send(
+                patient.chat_id, text_payload(rendered, markup if is_last else None, record)
             )
 
 

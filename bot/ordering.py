@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.turns import TurnRunner
+
 
 def chat_key(update: object) -> int | None:
     """The chat an update belongs to, or None for updates with no chat."""
@@ -24,18 +26,26 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Set once the Application (and so the bot the outbox sends with) exists.
+        self.turns: TurnRunner | None = None
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.turns is not None and isinstance(update, Update):
+            await self.turns.run(update, coroutine)
+        else:
+            await coroutine
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await the handler coroutine while holding its chat's lock."""
+        """Handle the update while holding its chat's lock."""
         key = chat_key(update)
         if key is None:
-            await coroutine
+            await self._handle(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await self._handle(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:

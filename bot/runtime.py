@@ -14,6 +14,8 @@ from bot.actionserver import ActionServer
 from bot.app import build_application
 from bot.config import Settings
 from bot.dialogue import Dialogue
+from bot.inbox import DurableUpdateQueue
+from storage.durable import DurableStore
 
 if TYPE_CHECKING:
     from rasa.core.lock_store import LockStore
@@ -61,9 +63,14 @@ class Runtime:
         await asyncio.to_thread(migrate, settings.database_url)
         self.database = Database(settings.database_url)
         self.repository = Repository(self.database, settings.pseudonym_secret)
+        store = DurableStore(self.database)
         self.dialogue = await self._start_dialogue()
-        self.app = build_application(settings, self.token, self.dialogue, self.repository)
+        self.app = build_application(settings, self.token, self.dialogue, self.repository, store)
         await self.app.initialize()
+        # What a crash or a kill left stored but unhandled goes first, in its order.
+        queue = self.app.update_queue
+        assert isinstance(queue, DurableUpdateQueue)
+        await queue.replay(self.app.bot)
         await self.app.start()
         updater = self.app.updater
         assert updater is not None
@@ -82,6 +89,7 @@ class Runtime:
         desk = self.app.bot_data.get("staff_desk")
         if desk is not None:
             desk.start_reminders()
+        self.app.bot_data["gateway"].outbox.start_redelivery()
         log.info("bot started", extra={"mode": settings.mode})
 
     async def _start_dialogue(self) -> Dialogue:
@@ -113,6 +121,7 @@ class Runtime:
             desk = self.app.bot_data.get("staff_desk")
             if desk is not None:
                 await desk.stop_reminders()
+            await self.app.bot_data["gateway"].outbox.stop_redelivery()
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:

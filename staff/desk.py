@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.config import Settings
 from bot.content import message
+from bot.outbox import Outbox, copy_payload, text_payload
 from staff.card import render_card, render_queue, topic_name
 from storage import CaseRef, PatientRef, Repository, StaffRef
 
@@ -34,10 +37,13 @@ class Outcome:
 class StaffDeskService:
     """Everything the staff side does; the handlers in staff/handlers.py only call into it."""
 
-    def __init__(self, bot: Bot, repository: Repository, settings: Settings) -> None:
+    def __init__(
+        self, bot: Bot, repository: Repository, settings: Settings, outbox: Outbox
+    ) -> None:
         assert settings.staff_chat_id is not None
         self.bot = bot
         self.repository = repository
+        self.outbox = outbox
         self.chat_id = settings.staff_chat_id
         self.allow_list = settings.staff_user_ids
         self.renotify_seconds = settings.queue_renotify_seconds
@@ -151,26 +157,30 @@ class StaffDeskService:
         )
 
     async def _tell_patient(
-        self, patient: PatientRef, case: CaseRef, text: str, **kwargs: object
-    ) -> int | None:
-        """Send to the patient; a patient who blocked the bot is marked and staff are told."""
-        try:
-            sent = await self.bot.send_message(
-                patient.chat_id, text, parse_mode=ParseMode.HTML, **kwargs
-            )  # type: ignore[arg-type]
-        except Forbidden:
-            await self.repository.set_patient_blocked(patient.telegram_user_id, True)
+        self,
+        patient: PatientRef,
+        case: CaseRef,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """To the patient through the durable outbox; a block is reported by notify_blocked."""
+        if patient.blocked:
             await self._say_in_topic(case, message("staff.patient_blocked"))
-            return None
-        await self.repository.record_message(
-            patient_id=patient.id,
-            direction="out",
-            author="bot",
-            text=text,
-            chat_id=patient.chat_id,
-            telegram_message_id=sent.message_id,
-        )
-        return sent.message_id
+            return
+        record = {"patient_id": patient.id, "author": "bot", "text": text}
+        await self.outbox.send(patient.chat_id, text_payload(text, markup, record))
+
+    async def notify_blocked(self, patient: PatientRef) -> None:
+        """The outbox found the patient has blocked the bot: staff holding the case see it."""
+        case = await self.repository.open_case_for(patient.id)
+        if case is not None and case.thread_id is not None:
+            await self._say_in_topic(case, message("staff.patient_blocked"))
+
+    async def forget_topics(self, thread_ids: Sequence[int]) -> None:
+        """Erasure: the topics of the erased patient's cases go too."""
+        for thread_id in thread_ids:
+            with contextlib.suppress(TelegramError):
+                await self.bot.delete_forum_topic(self.chat_id, thread_id)
 
     # -- the gateway's side ------------------------------------------------------------
 
@@ -278,7 +288,7 @@ class StaffDeskService:
                 for n in range(1, 6)
             ]
             await self._tell_patient(
-                patient, case, message("rating_prompt"), reply_markup=InlineKeyboardMarkup([stars])
+                patient, case, message("rating_prompt"), InlineKeyboardMarkup([stars])
             )
         text = message("staff.closed", holder=escape(staff.display_name), reference=case.reference)
         await self._say_in_topic(case, text)
@@ -298,39 +308,23 @@ class StaffDeskService:
         if patient is None:
             return message("staff.no_case_here")
         prefix = message("patient_staff.staff_prefix", holder=escape(staff.display_name))
-        try:
-            if incoming.text is not None:
-                body = f"{prefix}\n{escape(incoming.text)}"
-                sent_id = (
-                    await self.bot.send_message(patient.chat_id, body, parse_mode=ParseMode.HTML)
-                ).message_id
-            else:
-                caption = f"{prefix}\n{escape(incoming.caption or '')}".strip()
-                sent_id = (
-                    await self.bot.copy_message(
-                        patient.chat_id,
-                        self.chat_id,
-                        incoming.message_id,
-                        caption=caption,
-                        parse_mode=ParseMode.HTML,
-                    )
-                ).message_id
-        except Forbidden:
-            await self.repository.set_patient_blocked(patient.telegram_user_id, True)
+        if patient.blocked:
             return message("staff.patient_blocked")
-        media_type = None if incoming.text is not None else _media_kind(incoming)
-        await self.repository.record_message(
-            patient_id=patient.id,
-            direction="out",
-            author="staff",
-            text=incoming.text or incoming.caption,
-            chat_id=patient.chat_id,
-            telegram_message_id=sent_id,
-            media_type=media_type,
-            staff_member_id=staff.id,
-            relayed_chat_id=self.chat_id,
-            relayed_message_id=incoming.message_id,
-        )
+        record = {
+            "patient_id": patient.id,
+            "author": "staff",
+            "text": incoming.text or incoming.caption,
+            "media_type": None if incoming.text is not None else _media_kind(incoming),
+            "staff_member_id": staff.id,
+            "relayed_chat_id": self.chat_id,
+            "relayed_message_id": incoming.message_id,
+        }
+        if incoming.text is not None:
+            payload = text_payload(f"{prefix}\n{escape(incoming.text)}", None, record)
+        else:
+            caption = f"{prefix}\n{escape(incoming.caption or '')}".strip()
+            payload = copy_payload(self.chat_id, incoming.message_id, caption, record)
+        await self.outbox.send(patient.chat_id, payload)
         return None
 
     async def relay_staff_edit(self, user: User, edited: Message) -> str | None:

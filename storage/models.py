@@ -152,5 +152,45 @@ class AuditEvent(Base):
     details = sa.Column(sa.JSON)
 
 
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class InboxUpdate(Base):
+    """Every Telegram update, stored before it is acknowledged; processed_at marks it done."""
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (sa.Index("ix_inbox_updates_unprocessed", "processed_at", "update_id"),)
+
+    update_id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    chat_id = sa.Column(sa.BigInteger, index=True)
+    payload = sa.Column(sa.Text, nullable=False)
+    received_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    processed_at = sa.Column(UTCDateTime)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class OutboxMessage(Base):
+    """A message to a patient, recorded before it is sent and retried until it is."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        _one_of("status", OUTBOX_STATUSES),
+        sa.UniqueConstraint("update_id", "seq"),
+        sa.Index("ix_outbox_messages_pending", "status", "id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    update_id = sa.Column(sa.BigInteger)
+    seq = sa.Column(sa.Integer, nullable=False, default=0)
+    chat_id = sa.Column(sa.BigInteger, nullable=False, index=True)
+    payload = sa.Column(sa.Text, nullable=False)
+    status = sa.Column(sa.String(16), nullable=False, default="pending")
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    telegram_message_id = sa.Column(sa.BigInteger)
+    last_error = sa.Column(sa.String(255))
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = sa.Column(UTCDateTime)
+
+
 # Importing the guard here means no code path can load the model without it.
 import storage.append_only  # noqa: E402, F401

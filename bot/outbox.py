@@ -1,0 +1,236 @@
+"""The durable outbox: messages to patients are recorded before they are sent, then retried.
+
+Within one update's handling, messages are buffered; when the handlers are done, the
+whole turn is written in one transaction and delivered in order. An update that is
+processed again after a crash finds its turn already written and only delivers what is
+still pending, so the dialogue model is not asked twice and nothing is sent twice
+(except a message whose send completed in the instant before the crash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from storage.durable import DurableStore, OutboxEntry
+
+log = logging.getLogger(__name__)
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+MAX_ATTEMPTS = 30
+REDELIVERY_INTERVAL = 10.0
+Recorder = Callable[[OutboxEntry, Message], Awaitable[None]]
+BlockedHook = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class TurnBuffer:
+    update_id: int
+    items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+_current_turn: contextvars.ContextVar[TurnBuffer | None] = contextvars.ContextVar(
+    "current_turn", default=None
+)
+
+
+def text_payload(
+    text: str, markup: InlineKeyboardMarkup | None, record: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "kind": "message",
+        "text": text,
+        "parse_mode": "HTML",
+        "reply_markup": markup.to_dict() if markup else None,
+        "record": record,
+    }
+
+
+def document_payload(
+    content: bytes, filename: str, caption: str, record: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "kind": "document",
+        "content_b64": base64.b64encode(content).decode("ascii"),
+        "filename": filename,
+        "caption": caption,
+        "record": record,
+    }
+
+
+def copy_payload(
+    from_chat_id: int, message_id: int, caption: str | None, record: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "kind": "copy",
+        "from_chat_id": from_chat_id,
+        "message_id": message_id,
+        "caption": caption,
+        "record": record,
+    }
+
+
+class Outbox:
+    """Sends what the gateway and the staff desk say to patients, durably."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: DurableStore,
+        recorder: Recorder,
+        on_blocked: BlockedHook,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self._record = recorder
+        self._on_blocked = on_blocked
+        self._delays = tuple(retry_delays)
+        self._redelivery: asyncio.Task[None] | None = None
+        self._in_flight: set[int] = set()
+
+    # -- turns -------------------------------------------------------------------------
+
+    def begin(self, update_id: int) -> contextvars.Token[TurnBuffer | None]:
+        return _current_turn.set(TurnBuffer(update_id))
+
+    def end(self, token: contextvars.Token[TurnBuffer | None]) -> TurnBuffer | None:
+        buffer = _current_turn.get()
+        _current_turn.reset(token)
+        return buffer
+
+    async def send(self, chat_id: int, payload: dict[str, Any]) -> None:
+        """Buffer for the current turn, or record and deliver at once outside any turn."""
+        buffer = _current_turn.get()
+        if buffer is not None:
+            buffer.items.append((chat_id, payload))
+            return
+        for entry in await self.store.add_outgoing(None, [(chat_id, payload)]):
+            await self.deliver(entry)
+
+    async def flush(self, buffer: TurnBuffer) -> None:
+        """Write the turn in one transaction, then deliver it in order."""
+        if not buffer.items:
+            return
+        for entry in await self.store.add_outgoing(buffer.update_id, buffer.items):
+            await self.deliver(entry)
+
+    async def deliver_pending(self, update_id: int | None = None) -> int:
+        """Deliver one update's unsent messages, or (no update) those awaiting a retry."""
+        pending = await self.store.pending_outgoing(
+            update_id, max_attempts=MAX_ATTEMPTS, retrying_only=update_id is None
+        )
+        for entry in pending:
+            await self.deliver(entry)
+        return len(pending)
+
+    # -- delivery ----------------------------------------------------------------------
+
+    async def deliver(self, entry: OutboxEntry) -> bool:
+        """Send one message unless it is already being sent (a turn and the retry loop)."""
+        if entry.id in self._in_flight:
+            return False
+        self._in_flight.add(entry.id)
+        try:
+            return await self._deliver(entry)
+        finally:
+            self._in_flight.discard(entry.id)
+
+    async def _deliver(self, entry: OutboxEntry) -> bool:
+        """Send one message, retrying network errors, 5xx and flood waits with backoff."""
+        error = "not attempted"
+        for attempt in range(len(self._delays) + 1):
+            try:
+                sent = await self._call(entry)
+            except RetryAfter as exc:
+                error = "RetryAfter"
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except Forbidden:
+                await self.store.mark_attempt(entry.id, "Forbidden", failed=True)
+                log.warning("patient blocked the bot", extra={"outbox_id": entry.id})
+                await self._on_blocked(entry.chat_id)
+                return False
+            except BadRequest as exc:
+                # A request Telegram will never accept: retrying cannot help.
+                await self.store.mark_attempt(
+                    entry.id, f"BadRequest: {exc.message[:80]}", failed=True
+                )
+                log.error("message rejected by Telegram", extra={"outbox_id": entry.id})
+                return False
+            except TelegramError as exc:
+                error = type(exc).__name__
+                if attempt < len(self._delays):
+                    await asyncio.sleep(self._delays[attempt])
+                continue
+            await self.store.mark_sent(entry.id, sent.message_id)
+            await self._record(entry, sent)
+            return True
+        await self.store.mark_attempt(entry.id, error, failed=entry.attempts + 1 >= MAX_ATTEMPTS)
+        log.error(
+            "message not delivered yet; will retry", extra={"outbox_id": entry.id, "error": error}
+        )
+        return False
+
+    async def _call(self, entry: OutboxEntry) -> Message:
+        payload = entry.payload
+        kind = payload["kind"]
+        if kind == "message":
+            markup = payload.get("reply_markup")
+            return await self.bot.send_message(
+                entry.chat_id,
+                payload["text"],
+                parse_mode=payload.get("parse_mode"),
+                reply_markup=InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None,
+            )
+        if kind == "document":
+            content = base64.b64decode(payload["content_b64"])
+            return await self.bot.send_document(
+                entry.chat_id,
+                InputFile(content, filename=payload["filename"]),
+                caption=payload.get("caption"),
+            )
+        if kind == "copy":
+            copied = await self.bot.copy_message(
+                entry.chat_id,
+                payload["from_chat_id"],
+                payload["message_id"],
+                caption=payload.get("caption"),
+                parse_mode="HTML" if payload.get("caption") else None,
+            )
+            return Message(copied.message_id, None, None)  # type: ignore[arg-type]
+        raise ValueError(f"unknown outbox payload kind {kind!r}")
+
+    # -- background redelivery ---------------------------------------------------------
+
+    def start_redelivery(self, interval: float = REDELIVERY_INTERVAL) -> None:
+        if self._redelivery is None:
+            self._redelivery = asyncio.create_task(self._redeliver_forever(interval))
+
+    async def _redeliver_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.deliver_pending()
+            except Exception as exc:  # the loop must outlive a passing database failure
+                log.error("redelivery failed", extra={"error_type": type(exc).__name__})
+            await asyncio.sleep(interval)
+
+    async def stop_redelivery(self) -> None:
+        if self._redelivery is not None:
+            self._redelivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._redelivery
+            self._redelivery = None
+
+
+def _seconds(retry_after: object) -> float:
+    total = getattr(retry_after, "total_seconds", None)
+    return float(total()) if callable(total) else float(retry_after)  # type: ignore[arg-type]
