@@ -1,0 +1,97 @@
+"""The client's consent clauses and second-opinion criteria, read from `content/`.
+
+Loaded lazily and cached: the action server reads each file once, on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    number: int
+    version: int
+    text: str
+    explanation: str
+    topics: tuple[re.Pattern[str], ...]
+
+    @property
+    def text_sha256(self) -> str:
+        """Hash of the exact clause text shown to the patient (the consent record's proof)."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def slot(self) -> str:
+        return f"consent_{self.number}"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    summary: str
+    question: str
+    patterns: tuple[re.Pattern[str], ...]
+
+    def mentioned_in(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self.patterns)
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _compile(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns or [])
+
+
+@lru_cache(maxsize=4)
+def consent_clauses(path: Path = CONTENT_DIR / "consent.yml") -> tuple[Clause, ...]:
+    """The telehealth clauses in the order they are asked."""
+    data = _read_yaml(path)
+    clauses = (
+        Clause(
+            id=str(item["id"]),
+            number=int(item["number"]),
+            version=int(item["version"]),
+            text=str(item["text"]),
+            explanation=str(item["explanation"]),
+            topics=_compile(item.get("topics")),
+        )
+        for item in data["clauses"]
+    )
+    return tuple(sorted(clauses, key=lambda clause: clause.number))
+
+
+def clause_by_slot(slot: str | None) -> Clause | None:
+    return next((clause for clause in consent_clauses() if clause.slot == slot), None)
+
+
+@lru_cache(maxsize=4)
+def criteria(path: Path = CONTENT_DIR / "criteria.yml") -> tuple[Criterion, ...]:
+    """The four second-opinion criteria, in the order they are asked."""
+    data = _read_yaml(path)
+    return tuple(
+        Criterion(
+            id=str(item["id"]),
+            summary=str(item["summary"]),
+            question=str(item["question"]),
+            patterns=_compile(item.get("patterns")),
+        )
+        for item in data["criteria"]
+    )
+
+
+def criterion_ids() -> tuple[str, ...]:
+    return tuple(criterion.id for criterion in criteria())
