@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.config import Settings
+from bot.content import message
 from bot.dialogue import Dialogue
 from bot.gateway import Gateway
 from bot.handlers import add_patient_handlers
@@ -26,6 +27,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = (
         update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
     )
+    if isinstance(update, Update):
+        # Run the turn again rather than mark it done with no answer.
+        context.application.bot_data["gateway"].outbox.keep_unprocessed()
     log.error(
         "handler failed",
         extra={"error_type": type(error).__name__, "has_chat": chat is not None},
@@ -42,13 +46,14 @@ def build_application(
 ) -> Application:
     """The Application: durable inbox and outbox, per-chat ordering, rate limits, handlers."""
     api = settings.api_base_url
-    processor = PerChatUpdateProcessor()
+    # Bounded: with SQLite every turn's writes queue for the one writer lock.
+    processor = PerChatUpdateProcessor(max_concurrent_updates=32)
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .update_queue(DurableUpdateQueue(store))
+        .update_queue(DurableUpdateQueue(store, message("dialogue_unavailable")))
         .concurrent_updates(processor)
         .connection_pool_size(16)
         .pool_timeout(30)
@@ -57,7 +62,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
     app = builder.build()
     gateway = Gateway(app.bot, dialogue, repository, store, settings.pseudonym_secret)
-    processor.turns = TurnRunner(store, gateway.outbox)
+    processor.turns = TurnRunner(store, gateway.outbox, app.process_update)
     if settings.staff_chat_id is not None:
         from staff.desk import StaffDeskService
         from staff.handlers import add_staff_handlers

@@ -131,7 +131,12 @@ class Gateway:
         )
 
     async def record_incoming(self, patient: PatientRef, incoming: Message) -> None:
-        """Keep everything the patient sent, media included, before anything else can fail."""
+        """Keep everything the patient sent, media included, before anything else can fail.
+
+        Idempotent: an update handled again after a crash does not store its message twice.
+        """
+        if await self.repository.find_message(incoming.chat_id, incoming.message_id):
+            return
         media_type, file_id = media_of(incoming)
         await self.repository.record_message(
             patient_id=patient.id,
@@ -244,16 +249,25 @@ class Gateway:
         await self.on_patient_payload(user, chat_id, "/start", turn)
 
     async def converse(self, patient: PatientRef, text: str, turn: TurnContext) -> None:
-        """One turn with the dialogue model, its replies delivered and its side effects done."""
-        try:
+        """One turn with the dialogue model, its replies delivered and its side effects done.
+
+        If the dialogue (Rasa or its action server) fails, the patient is told once that the
+        message is kept, and the turn is left for the turn runner to run again.
+        """
+        with contextlib.suppress(TelegramError):
             await self.bot.send_chat_action(patient.chat_id, ChatAction.TYPING)
-        except TelegramError:
-            pass
         try:
             replies = await self.dialogue.respond(str(patient.chat_id), text, turn.metadata())
         except DialogueError as exc:
-            log.error("dialogue failed", extra={"patient": patient.pseudonym, "reason": str(exc)})
-            await self.say(patient, message("dialogue_unavailable"))
+            # The turn runner runs this update again with backoff; this chat waits meanwhile.
+            if self.outbox.first_attempt():
+                log.error(
+                    "dialogue unavailable; the turn will be retried",
+                    extra={"patient": patient.pseudonym, "reason": str(exc)},
+                )
+                notice = text_payload(message("dialogue_unavailable"), None, None)
+                await self.outbox.send_now(patient.chat_id, notice)
+            self.outbox.keep_unprocessed()
             return
         await self.deliver(patient, replies, turn)
 

@@ -34,7 +34,10 @@ BlockedHook = Callable[[int], Awaitable[None]]
 @dataclass
 class TurnBuffer:
     update_id: int
+    attempt: int = 0
     items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Set when the turn could not be completed: the update must be handled again later.
+    unprocessed: bool = False
 
 
 _current_turn: contextvars.ContextVar[TurnBuffer | None] = contextvars.ContextVar(
@@ -99,8 +102,8 @@ class Outbox:
 
     # -- turns -------------------------------------------------------------------------
 
-    def begin(self, update_id: int) -> contextvars.Token[TurnBuffer | None]:
-        return _current_turn.set(TurnBuffer(update_id))
+    def begin(self, update_id: int, attempt: int = 0) -> contextvars.Token[TurnBuffer | None]:
+        return _current_turn.set(TurnBuffer(update_id, attempt))
 
     def end(self, token: contextvars.Token[TurnBuffer | None]) -> TurnBuffer | None:
         buffer = _current_turn.get()
@@ -115,6 +118,22 @@ class Outbox:
             return
         for entry in await self.store.add_outgoing(None, [(chat_id, payload)]):
             await self.deliver(entry)
+
+    async def send_now(self, chat_id: int, payload: dict[str, Any]) -> None:
+        """Record and deliver at once, even inside a turn (a notice that must not wait)."""
+        for entry in await self.store.add_outgoing(None, [(chat_id, payload)]):
+            await self.deliver(entry)
+
+    def first_attempt(self) -> bool:
+        """Whether this is the first time the current update is handled."""
+        buffer = _current_turn.get()
+        return buffer is None or buffer.attempt == 0
+
+    def keep_unprocessed(self) -> None:
+        """The current turn failed: run it again later, and do not send what it decided."""
+        buffer = _current_turn.get()
+        if buffer is not None:
+            buffer.unprocessed = True
 
     async def flush(self, buffer: TurnBuffer) -> None:
         """Write the turn in one transaction, then deliver it in order."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
 # SQLite's busy timeout, seconds: concurrent writers wait for the lock instead of failing.
-_SQLITE_BUSY_TIMEOUT = 15
+_SQLITE_BUSY_TIMEOUT = 30
 
 
 def _backend(url: URL) -> str:
