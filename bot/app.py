@@ -57,6 +57,11 @@ def build_application(
         .concurrent_updates(processor)
         .connection_pool_size(16)
         .pool_timeout(30)
+        # A busy machine (TensorFlow holds the GIL in bursts) must not turn into lost calls.
+        .read_timeout(20)
+        .write_timeout(20)
+        .connect_timeout(10)
+        .get_updates_read_timeout(30)
     )
     if settings.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))

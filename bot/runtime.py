@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import Application
 
 from bot.actionserver import ActionServer
 from bot.app import build_application
@@ -19,12 +21,12 @@ from storage.durable import DurableStore
 
 if TYPE_CHECKING:
     from rasa.core.lock_store import LockStore
-    from telegram.ext import Application
 
     from storage.db import Database
     from storage.repository import Repository
 
 log = logging.getLogger(__name__)
+INITIALIZE_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 0.0)
 
 
 def make_lock_store(redis_url: str | None) -> LockStore | None:
@@ -66,7 +68,7 @@ class Runtime:
         store = DurableStore(self.database)
         self.dialogue = await self._start_dialogue()
         self.app = build_application(settings, self.token, self.dialogue, self.repository, store)
-        await self.app.initialize()
+        await self._initialize(self.app)
         # What a crash or a kill left stored but unhandled goes first, in its order.
         queue = self.app.update_queue
         assert isinstance(queue, DurableUpdateQueue)
@@ -91,6 +93,21 @@ class Runtime:
             desk.start_reminders()
         self.app.bot_data["gateway"].outbox.start_redelivery()
         log.info("bot started", extra={"mode": settings.mode})
+
+    @staticmethod
+    async def _initialize(app: Application) -> None:
+        """getMe and friends; Telegram (or the machine) may be slow for a moment at start."""
+        for attempt, delay in enumerate(INITIALIZE_RETRY_DELAYS):
+            try:
+                await app.initialize()
+                return
+            except (TimedOut, NetworkError) as error:
+                if attempt == len(INITIALIZE_RETRY_DELAYS) - 1:
+                    raise
+                log.warning(
+                    "Telegram not reachable yet", extra={"error_type": type(error).__name__}
+                )
+                await asyncio.sleep(delay)
 
     async def _start_dialogue(self) -> Dialogue:
         settings = self.settings
