@@ -8,33 +8,63 @@ answers 200 only after `update_queue.put()` returns, so storing inside `put()` g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 
 from telegram import Bot, Update
 
 from storage.durable import DurableStore
 
 log = logging.getLogger(__name__)
+DOWN_NOTICE_INTERVAL = 300.0
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
     """An update queue that keeps each update in the database and drops repeated update_ids."""
 
-    def __init__(self, store: DurableStore) -> None:
+    def __init__(self, store: DurableStore, notice: str | None = None) -> None:
         super().__init__()
         self.store = store
+        # Sent straight to a patient (no outbox: the database is what failed).
+        self.notice = notice
+        self._told: dict[int, float] = {}
 
     async def put(self, item: object) -> None:
-        """Store, then queue; a repeat of a stored update_id is ignored."""
+        """Store, then queue; a repeat of a stored update_id is ignored.
+
+        If the database cannot take it, the error propagates: PTB then does not confirm
+        the update (polling) or answers 500 (webhook), so Telegram keeps it and sends it
+        again. The patient hears once that we are delayed.
+        """
         if isinstance(item, Update):
             chat = item.effective_chat
-            stored = await self.store.store_update(
-                item.update_id, chat.id if chat else None, item.to_dict()
-            )
+            try:
+                stored = await self.store.store_update(
+                    item.update_id, chat.id if chat else None, item.to_dict()
+                )
+            except Exception as exc:
+                await self._database_down(item, exc)
+                raise
             if not stored:
                 log.info("repeated update ignored", extra={"update_id": item.update_id})
                 return
         await super().put(item)
+
+    async def _database_down(self, update: Update, error: Exception) -> None:
+        log.error(
+            "database unreachable: update left with Telegram",
+            extra={"error_type": type(error).__name__},
+        )
+        chat = update.effective_chat
+        if chat is None or chat.type != chat.PRIVATE or self.notice is None:
+            return
+        now = time.monotonic()
+        if now - self._told.get(chat.id, -DOWN_NOTICE_INTERVAL) < DOWN_NOTICE_INTERVAL:
+            return
+        self._told[chat.id] = now
+        with contextlib.suppress(Exception):
+            await update.get_bot().send_message(chat.id, self.notice)
 
     async def replay(self, bot: Bot) -> int:
         """Queue what was stored but never processed (a crash or a kill), oldest first."""
