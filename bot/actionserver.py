@@ -17,6 +17,19 @@ from bot.paths import ROOT
 log = logging.getLogger(__name__)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the bot's process dies, even
+    by SIGKILL, so no action server outlives it. Elsewhere, a no-op."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,6 +66,7 @@ class ActionServer:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         await self._wait_healthy()
         log.info("action server ready on port %d", self.port)

@@ -46,8 +46,9 @@ def build_application(
 ) -> Application:
     """The Application: durable inbox and outbox, per-chat ordering, rate limits, handlers."""
     api = settings.api_base_url
-    # Bounded: with SQLite every turn's writes queue for the one writer lock.
-    processor = PerChatUpdateProcessor(max_concurrent_updates=32)
+    # SQLite has one writer lock: more turns in flight only lengthen the wait for it.
+    sqlite = settings.database_url.startswith("sqlite")
+    processor = PerChatUpdateProcessor(max_concurrent_updates=8 if sqlite else 64)
     builder = (
         Application.builder()
         .token(token)
