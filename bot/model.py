@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import subprocess
@@ -36,7 +37,18 @@ def training_fingerprint(root: Path = ROOT) -> str:
 
 
 def ensure_model(root: Path = ROOT, models_dir: Path = MODELS) -> Path:
-    """Return an up-to-date model, training one only when the inputs changed."""
+    """Return an up-to-date model, training one only when the inputs changed.
+
+    A lock file serialises processes that start at once (make run beside make test):
+    one trains, the others then find the model current.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with (models_dir / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_model(root, models_dir)
+
+
+def _ensure_model(root: Path, models_dir: Path) -> Path:
     target = model_path(models_dir)
     stamp = models_dir / f"{MODEL_NAME}.fingerprint"
     fingerprint = training_fingerprint(root)

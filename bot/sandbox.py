@@ -77,11 +77,12 @@ class Screen:
                 self.patient_buttons = [(i, title) for i, title, _ in buttons]
                 self.patient_message_id = record["message_id"]
             prefix = f"bot{edited}: "
-        print(prefix + text.replace("\n", "\n" + " " * len(prefix)), file=self.out)
+        print(prefix + text.replace("\n", "\n" + " " * len(prefix)), file=self.out, flush=True)
         if buttons:
             print(
                 " " * len(prefix) + "  ".join(f"[{i}] {title}" for i, title, _ in buttons),
                 file=self.out,
+                flush=True,
             )
 
 
@@ -152,7 +153,7 @@ async def run_sandbox(settings: Settings) -> None:
     emulator = BotApiEmulator()
     await emulator.start()
     await emulator.add_user(PATIENT_ID, first_name="Sandbox", last_name="Patient")
-    await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="(care team)")
+    await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="Kumar")
     group = await emulator.create_group(
         "Care team (sandbox)", forum=True, members={STAFF_ID: "member"}
     )
@@ -167,7 +168,7 @@ async def run_sandbox(settings: Settings) -> None:
     print("Starting the bot (loading the model takes a few seconds)...", file=sys.stderr)
     await runtime.start()
     screen = Screen(staff_chat_id=group["id"])
-    print(USAGE)
+    print(USAGE, flush=True)
     printer = asyncio.create_task(follow(emulator, screen))
     reader = asyncio.create_task(read_lines(lambda line: act(line, emulator, screen)))
     stop = asyncio.Event()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.model import ensure_model
 from bot.paths import ROOT
 from emulator.server import BotApiEmulator
 from storage import sync_url
@@ -82,6 +83,7 @@ async def wait_for_replies(
 async def test_sigkill_mid_conversation_loses_nothing_and_answers_nothing_twice(
     tmp_path: Path,
 ) -> None:
+    ensure_model()  # here, not in the bot process: the kill must not land mid-training
     database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     log = tmp_path / "bot.log"
     emulator = BotApiEmulator()

@@ -145,3 +145,48 @@ async def test_a_stranger_cannot_read_the_queue(world: World) -> None:
     await world.idle()
     answer = (await world.emulator.bot_messages(STRANGER_ID))[-1]["plain_text"]
     assert "Waiting cases" not in answer and "know that command" in answer
+
+
+async def test_takeover_red_flag_edits_and_reminders(world: World) -> None:
+    ravi = world.staff_ids[0]
+    patient = await world.new_patient("Sunil", "T")
+    reference, topic = await _hand_over(world, patient, "Sunil T")
+    thread = topic["message_thread_id"]
+
+    # Waiting too long: staff are reminded in the topic and the patient hears honestly.
+    desk = world.runtime.app.bot_data["staff_desk"]  # type: ignore[union-attr]
+    desk.renotify_seconds = 0.001
+    try:
+        assert await desk.renotify_once() >= 1
+    finally:
+        desk.renotify_seconds = 3600
+    await world.idle()
+    in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=thread)
+    assert any(f"Case {reference} has been waiting" in m["plain_text"] for m in in_topic)
+    told = (await patient.messages())[patient.seen :]
+    patient.seen += len(told)
+    assert any("Sorry for the wait" in m["plain_text"] for m in told)
+
+    await _press_card(world, thread, "Take over", ravi)
+    await world.idle()
+    patient.seen = len(await patient.messages())
+
+    # A staff edit reaches the patient's copy.
+    sent = await world.emulator.send_user_message(
+        ravi, "Please send your reprot", chat_id=world.staff_chat_id, thread_id=thread
+    )
+    await world.idle()
+    await world.emulator.edit_user_message(
+        world.staff_chat_id, sent["message_id"], text="Please send your report"
+    )
+    await world.idle()
+    copies = (await patient.messages())[patient.seen :]
+    assert len(copies) == 1 and "Please send your report" in copies[0]["plain_text"]
+    assert copies[0]["edit_count"] >= 1
+    patient.seen += 1
+
+    # A red flag while a person holds the case: guidance at once, the holder alerted.
+    guidance = await patient.send("I have crushing chest pain right now")
+    assert "112" in joined(guidance)
+    in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=thread)
+    assert any("may be describing an emergency" in m["plain_text"] for m in in_topic)
