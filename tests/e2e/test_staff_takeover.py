@@ -190,3 +190,24 @@ async def test_takeover_red_flag_edits_and_reminders(world: World) -> None:
     assert "112" in joined(guidance)
     in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=thread)
     assert any("may be describing an emergency" in m["plain_text"] for m in in_topic)
+
+
+async def test_a_patient_who_blocked_the_bot_is_shown_to_staff(world: World) -> None:
+    ravi = world.staff_ids[0]
+    patient = await world.new_patient("Gone", "Away")
+    _, topic = await _hand_over(world, patient, "Gone Away")
+    thread = topic["message_thread_id"]
+    await _press_card(world, thread, "Take over", ravi)
+    await world.idle()
+    await world.emulator.set_bot_blocked(patient.user_id)
+    await world.idle()
+    await world.emulator.send_user_message(
+        ravi, "Are you still there?", chat_id=world.staff_chat_id, thread_id=thread
+    )
+    await world.idle()
+    in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=thread)
+    assert "blocked the bot" in in_topic[-1]["plain_text"]
+    repository = world.runtime.repository
+    assert repository is not None
+    stored = await repository.get_patient(patient.user_id)
+    assert stored is not None and stored.blocked
