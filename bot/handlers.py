@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    ChatMember,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -17,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.content import message
+from bot.dialogue import Button
 from bot.gateway import Gateway, TurnContext, export_document
 
 log = logging.getLogger(__name__)
@@ -66,39 +75,34 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    await gateway.register(user, chat.id)
+    patient = await gateway.register(user, chat.id)
     data = await gateway.repository.export_patient(user.id)
-    await gateway.repository.audit(
-        actor_type="patient", actor_id=gateway.log_id(user.id), action="export"
-    )
-    await context.bot.send_document(
-        chat.id,
-        InputFile(export_document(data), filename="my-data.json"),
-        caption=message("mydata_caption"),
+    await gateway.send_document(
+        patient, export_document(data), "my-data.json", message("mydata_caption")
     )
 
 
 async def delete_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delete: ask for an explicit confirmation before erasing."""
-    if update.effective_chat is None:
+    gateway = gateway_of(context)
+    if update.effective_user is None or update.effective_chat is None:
         return
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(message("delete_confirm_button"), callback_data=ERASE),
-                InlineKeyboardButton(message("delete_cancel_button"), callback_data=KEEP),
-            ]
-        ]
+    patient = await gateway.register(update.effective_user, update.effective_chat.id)
+    buttons = (
+        Button(message("delete_confirm_button"), ERASE),
+        Button(message("delete_cancel_button"), KEEP),
     )
-    await context.bot.send_message(
-        update.effective_chat.id, message("delete_confirm"), reply_markup=buttons
-    )
+    await gateway.say(patient, message("delete_confirm"), buttons)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: say which ones exist."""
-    if update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, message("unknown_command"))
+    gateway = gateway_of(context)
+    if update.effective_user is None or update.effective_message is None:
+        return
+    patient = await gateway.register(update.effective_user, update.effective_message.chat_id)
+    await gateway.record_incoming(patient, update.effective_message)
+    await gateway.say(patient, message("unknown_command"))
 
 
 async def patient_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,6 +129,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
         await query.answer(message("stale_button"))
         return
+    if not shows_button(query.message, data):
+        # Forged (any client can send any callback data) or replayed after the buttons
+        # were removed: nothing reaches the dialogue model or the database.
+        await query.answer(message("stale_button"))
+        await _record_refused_press(gateway_of(context), update, data)
+        return
     gateway = gateway_of(context)
     chat_id = query.message.chat.id if query.message else update.effective_user.id
     if data in (ERASE, KEEP):
@@ -150,6 +160,81 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await gateway.on_patient_payload(update.effective_user, chat_id, data, turn)
 
 
+async def _record_refused_press(gateway: Gateway, update: Update, data: str) -> None:
+    """Kept in the transcript, as everything the patient does is, but acted on nowhere."""
+    user = update.effective_user
+    assert user is not None
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    patient = await gateway.register(user, chat_id)
+    await gateway.repository.record_message(
+        patient_id=patient.id,
+        direction="in",
+        author="patient",
+        text=data,
+        chat_id=chat_id,
+        telegram_message_id=None,
+        media_type="refused_button",
+    )
+    log.info("button press refused", extra={"patient": patient.pseudonym})
+
+
+class EmptyCallbackHandler(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
+    """Callback queries with no data at all.
+
+    PTB's CallbackQueryHandler lets empty data through any `pattern`, so without this the
+    first patterned handler (the staff buttons) would take a forged empty press.
+    """
+
+    def check_update(self, update: object) -> bool:
+        query = update.callback_query if isinstance(update, Update) else None
+        return query is not None and not query.data and not query.game_short_name
+
+
+async def refuse_empty_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(message("stale_button"))
+    if update.effective_user is not None and (
+        query.message is None or query.message.chat.type == ChatType.PRIVATE
+    ):
+        await _record_refused_press(gateway_of(context), update, "")
+    raise ApplicationHandlerStop
+
+
+def shows_button(pressed: MaybeInaccessibleMessage | None, data: str) -> bool:
+    """Whether the bot's message still carries a button with exactly this callback data."""
+    if not isinstance(pressed, Message) or pressed.reply_markup is None:
+        return False
+    return any(
+        button.callback_data == data
+        for row in pressed.reply_markup.inline_keyboard
+        for button in row
+    )
+
+
+async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot added to a group or channel that is not the staff group: a short note, then leave.
+
+    Patients are served in private chats only; staying in a stranger's group would let the
+    bot read (and store) people who never chose to talk to it.
+    """
+    change = update.my_chat_member
+    if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    desk = context.application.bot_data.get("staff_desk")
+    if desk is not None and change.chat.id == desk.chat_id:
+        return
+    if change.new_chat_member.status not in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
+        return
+    log.info("added to an unrelated chat; leaving", extra={"chat_type": change.chat.type})
+    try:
+        if change.chat.type != ChatType.CHANNEL:
+            await context.bot.send_message(change.chat.id, message("unrelated_group"))
+        await context.bot.leave_chat(change.chat.id)
+    except TelegramError as error:
+        log.warning("could not leave an unrelated chat", extra={"error_type": type(error).__name__})
+
+
 async def _remove_buttons(query: object) -> None:
     try:
         await query.edit_message_reply_markup(reply_markup=None)  # type: ignore[attr-defined]
@@ -163,12 +248,12 @@ async def _erase_or_keep(
 ) -> None:
     user = update.effective_user
     assert user is not None
+    patient = await gateway.register(user, chat_id)
     if not erase:
-        await context.bot.send_message(chat_id, message("delete_cancelled"))
+        await gateway.say(patient, message("delete_cancelled"))
         return
-    await gateway.repository.erase_patient(user.id)
-    log.info("patient data erased", extra={"patient": gateway.log_id(user.id)})
-    await context.bot.send_message(chat_id, message("delete_done"))
+    await gateway.erase(patient)
+    await gateway.say(patient, message("delete_done"), keep=False)
 
 
 def add_patient_handlers(app: Application) -> None:
@@ -185,3 +270,6 @@ def add_patient_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, edited_message))
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, patient_message))
     app.add_handler(CallbackQueryHandler(button))
+    # Before every other group, the staff side's included (see EmptyCallbackHandler).
+    app.add_handler(EmptyCallbackHandler(refuse_empty_press), group=-1)
+    app.add_handler(ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 
 _NOISY = (
     "rasa",
@@ -44,6 +45,46 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class WebhookContentFilter(logging.Filter):
+    """PTB's webhook server quotes request bodies and wrong secret tokens in its log records
+    (at CRITICAL for a body that is not an Update): keep the event, drop what was sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.pathname.replace("\\", "/").endswith("telegram/ext/_utils/webhookhandler.py"):
+            if record.args:
+                # The format string says what happened; its arguments are what was sent.
+                record.msg = str(record.msg).split("%")[0].rstrip(" :-") or "webhook request"
+                record.args = ()
+            record.exc_text = None
+        return True
+
+
+# The logger PTB's webhook handler writes to (telegram.ext._utils.webhookhandler).
+WEBHOOK_LOGGER = "telegram.ext.Updater"
+
+
+def _event_name_only(_logger: object, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Rasa's structured events carry message texts and slots as fields: keep the name only."""
+    return {"event": str(event_dict.get("event", ""))}
+
+
+def quiet_structlog() -> None:
+    """Rasa logs through structlog, which by default prints every level to stdout; send it
+    through the standard loggers instead, where "rasa" is held at WARNING."""
+    import structlog
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            _event_name_only,
+            structlog.stdlib.render_to_log_kwargs,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
 def configure(level: str = "INFO") -> None:
     """JSON logs on stderr; libraries that log message contents are held at WARNING."""
     handler = logging.StreamHandler()
@@ -53,6 +94,10 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_structlog()
     # httpx logs every request URL, and PTB's URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    webhook_logger = logging.getLogger(WEBHOOK_LOGGER)
+    if not any(isinstance(f, WebhookContentFilter) for f in webhook_logger.filters):
+        webhook_logger.addFilter(WebhookContentFilter())
