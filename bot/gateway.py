@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -16,7 +17,7 @@ from telegram.error import TelegramError
 
 from bot.content import message
 from bot.dialogue import BotReply, Dialogue, DialogueError
-from bot.logs import pseudonym
+from bot.logs import log_name, pseudonym
 from bot.outbox import Outbox, document_payload, text_payload
 from bot.render import keyboard, split_text, to_html
 
@@ -171,7 +172,7 @@ class Gateway:
             await self.say(patient, message(f"media_received.{media_type}"))
             if not text:
                 return
-        if not text:
+        if not visible(text):
             await self.say(patient, message("empty_message"))
             return
         if len(text) > NLU_TEXT_LIMIT:
@@ -211,7 +212,7 @@ class Gateway:
         await self.outbox.store.erase_chat(patient.chat_id)
         if self.staff is not None:
             await self.staff.forget_topics(report.staff_thread_ids)
-        log.info("patient data erased", extra={"patient": patient.pseudonym})
+        log.info("patient data erased", extra={"patient": log_name(patient.pseudonym)})
 
     async def on_rating(self, user: User, chat_id: int, case_id: int, rating: int) -> None:
         """A 1-5 rating after a closed case."""
@@ -263,7 +264,7 @@ class Gateway:
             if self.outbox.first_attempt():
                 log.error(
                     "dialogue unavailable; the turn will be retried",
-                    extra={"patient": patient.pseudonym, "reason": str(exc)},
+                    extra={"patient": log_name(patient.pseudonym), "reason": str(exc)},
                 )
                 notice = text_payload(message("dialogue_unavailable"), None, None)
                 await self.outbox.send_now(patient.chat_id, notice)
@@ -310,7 +311,7 @@ class Gateway:
         log.info(
             "consent decision recorded",
             extra={
-                "patient": patient.pseudonym,
+                "patient": log_name(patient.pseudonym),
                 "clause": payload["clause_id"],
                 "decision": payload["decision"],
             },
@@ -326,7 +327,11 @@ class Gateway:
         )
         log.info(
             "case handed over",
-            extra={"patient": patient.pseudonym, "case": case.reference, "urgency": urgency},
+            extra={
+                "patient": log_name(patient.pseudonym),
+                "case": case.reference,
+                "urgency": urgency,
+            },
         )
         if self.staff is not None:
             await self.staff.announce_case(case, patient)
@@ -394,6 +399,11 @@ class Gateway:
             await self.outbox.send(
                 patient.chat_id, text_payload(rendered, markup if is_last else None, record)
             )
+
+
+def visible(text: str) -> str:
+    """The text without invisible format characters (zero-width spaces, joiners, BOM)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
 
 
 def message_keys(section: str) -> set[str]:

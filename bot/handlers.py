@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.content import message
 from bot.dialogue import Button
 from bot.gateway import Gateway, TurnContext, export_document
+from bot.logs import log_name
 
 log = logging.getLogger(__name__)
 ERASE = "gw:erase"
@@ -175,7 +176,7 @@ async def _record_refused_press(gateway: Gateway, update: Update, data: str) -> 
         telegram_message_id=None,
         media_type="refused_button",
     )
-    log.info("button press refused", extra={"patient": patient.pseudonym})
+    log.info("button press refused", extra={"patient": log_name(patient.pseudonym)})
 
 
 class EmptyCallbackHandler(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
@@ -213,13 +214,19 @@ def shows_button(pressed: MaybeInaccessibleMessage | None, data: str) -> bool:
 
 
 async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The bot added to a group or channel that is not the staff group: a short note, then leave.
+    """A patient blocking the bot, or the bot added to a group that is not the staff group
+    (a short note, then leave).
 
     Patients are served in private chats only; staying in a stranger's group would let the
     bot read (and store) people who never chose to talk to it.
     """
     change = update.my_chat_member
-    if change is None or change.chat.type == ChatType.PRIVATE:
+    if change is None:
+        return
+    if change.chat.type == ChatType.PRIVATE:
+        # A patient blocked the bot (kicked) or started it again (member).
+        blocked = change.new_chat_member.status == ChatMember.BANNED
+        await gateway_of(context).repository.set_patient_blocked(change.chat.id, blocked)
         return
     desk = context.application.bot_data.get("staff_desk")
     if desk is not None and change.chat.id == desk.chat_id:

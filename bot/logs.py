@@ -24,7 +24,12 @@ _NOISY = (
 def pseudonym(secret: bytes, telegram_user_id: int | str) -> str:
     """A stable, non-reversible short id for a patient in logs."""
     digest = hmac.new(secret, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
-    return f"p-{digest[:12]}"
+    return log_name(digest)
+
+
+def log_name(stored_pseudonym: str) -> str:
+    """The log form of the pseudonym the database keeps (the same HMAC, shortened)."""
+    return f"p-{stored_pseudonym[:12]}"
 
 
 class JsonFormatter(logging.Formatter):

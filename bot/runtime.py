@@ -17,6 +17,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.dialogue import Dialogue
 from bot.inbox import DurableUpdateQueue
+from bot.webhook import WebhookServer
 from storage.durable import DurableStore
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Runtime:
         self.action_server: ActionServer | None = None
         self.dialogue: Dialogue | None = None
         self.app: Application | None = None
+        self.webhook: WebhookServer | None = None
 
     async def start(self) -> None:
         from storage import Database, Repository, migrate
@@ -74,20 +76,12 @@ class Runtime:
         assert isinstance(queue, DurableUpdateQueue)
         await queue.replay(self.app.bot)
         await self.app.start()
-        updater = self.app.updater
-        assert updater is not None
         if settings.mode == "webhook" and settings.webhook is not None:
-            hook = settings.webhook
-            await updater.start_webhook(
-                listen=hook.listen,
-                port=hook.port,
-                url_path=hook.path,
-                webhook_url=hook.url,
-                secret_token=hook.secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            self.webhook = WebhookServer(self.app, settings.webhook)
+            await self.webhook.start()
         else:
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
         desk = self.app.bot_data.get("staff_desk")
         if desk is not None:
             desk.start_reminders()
@@ -134,6 +128,8 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking updates first, then finish what is in flight, then close the rest."""
+        if self.webhook is not None:
+            await self.webhook.stop()
         if self.app is not None:
             desk = self.app.bot_data.get("staff_desk")
             if desk is not None:

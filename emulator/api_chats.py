@@ -212,6 +212,15 @@ def profile_getter(field: str) -> Handler:
     return get_profile_text
 
 
+async def leave_chat(call: Call) -> bool:
+    """The bot leaves a group, supergroup or channel; it can no longer post there."""
+    chat = call.world.chat(call.params.chat_id())
+    if chat.type == "private":
+        raise bad_request("chat member status can't be changed in private chats")
+    chat.members[call.bot.id] = "left"
+    return True
+
+
 async def get_file(call: Call) -> dict[str, Any]:
     file_id = call.params.string("file_id", required=True) or ""
     return call.world.file(file_id).file_json()
@@ -223,6 +232,7 @@ HANDLERS: dict[str, Handler] = {
     "close": trivially_true,
     "getchat": get_chat,
     "getchatmember": get_chat_member,
+    "leavechat": leave_chat,
     "getchatadministrators": get_chat_administrators,
     "createforumtopic": create_forum_topic,
     "editforumtopic": edit_forum_topic,

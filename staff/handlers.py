@@ -46,7 +46,7 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await desk.is_staff(update.effective_user):
         await desk.repository.audit(
             actor_type="stranger",
-            actor_id=str(update.effective_user.id),
+            actor_id=desk.repository.pseudonym_for(update.effective_user.id),
             action="refused_case_button",
         )
         await query.answer(message("staff.not_staff"), show_alert=True)

@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-import emulator.server
 from bot.content import message
-from emulator.call import Call
 from tests.e2e.conftest import STRANGER_ID
 from tests.e2e.harness import Patient, World, button_labels, joined, texts
 from tests.e2e.test_restart_resume import reach_consent
@@ -140,7 +138,7 @@ ROWS: dict[str, Row] = {
     "text over 4096 characters": text_row(LONG_TEXT, ("long_message", "dialogue")),
     "emoji only": text_row("🙂🙏🏽❤️‍🔥", ("dialogue",)),
     "right-to-left text": text_row("مرحبا، أريد رأيا ثانيا في عملية الركبة", ("dialogue",)),
-    "zero-width characters only": text_row("\u200b\u200c\u200d\u2060\ufeff", ("dialogue",)),
+    "zero-width characters only": text_row("\u200b\u200c\u200d\u2060\ufeff", ("empty_message",)),
     "zero-width inside a word": text_row("he\u200bllo\u200d", ("dialogue",)),
     "sticker": media_row("sticker"),
     "photo": media_row("photo"),
@@ -214,20 +212,7 @@ async def test_channel_post_gets_deliberate_silence(world: World) -> None:
     await assert_hello_answered(patient)
 
 
-async def test_bot_added_to_an_unrelated_group_says_so_and_leaves(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    left: list[int] = []
-
-    async def leave_chat(call: Call) -> bool:
-        # The emulator has no leaveChat yet; this records the call the way Telegram answers.
-        chat_id = call.params.integer("chat_id", required=True)
-        assert chat_id is not None
-        left.append(chat_id)
-        call.world.chats[chat_id].members[call.bot.id] = "left"
-        return True
-
-    monkeypatch.setitem(emulator.server.HANDLERS, "leavechat", leave_chat)
+async def test_bot_added_to_an_unrelated_group_says_so_and_leaves(world: World) -> None:
     group = await world.emulator.create_group(
         "Family chat",
         chat_id=next(_group_ids),
@@ -239,7 +224,8 @@ async def test_bot_added_to_an_unrelated_group_says_so_and_leaves(
 
     notes = await world.emulator.bot_messages(group["id"])
     assert texts(notes) == [message("unrelated_group").strip()]
-    assert left == [group["id"]]
+    bot_id = int(world.emulator.token.split(":")[0])
+    assert world.emulator.world.chats[group["id"]].members[bot_id] == "left"
 
     # Whatever is written there afterwards is none of the bot's business.
     await world.emulator.send_user_message(STRANGER_ID, "hello bot", chat_id=group["id"])

@@ -136,11 +136,6 @@ async def test_bodies_that_are_not_updates_get_400_and_are_not_logged(
     assert_clean(webhook_world.logs.lines, forbidden_in_logs(webhook_world.world))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PTB's webhook handler parses the body outside its try: malformed JSON gets 500, "
-    "not 400 (fix belongs in bot/runtime.py's webhook intake, see the hardening report)",
-)
 async def test_malformed_json_gets_400(webhook_world: WebhookWorld) -> None:
     assert await post(webhook_world.url, f'{{"update_id": 1, {PLANTED_BODY}', SECRET) == 400
 
