@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 _NOISY = (
+    "fontTools",
     "rasa",
     "tensorflow",
     "absl",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +53,7 @@ class InProcessDialogue:
                 action_endpoint=endpoint,
             )
 
+        validate_action_results_with_one_validator()
         agent = await asyncio.to_thread(_load)
         return cls(agent)
 
@@ -81,3 +83,30 @@ class InProcessDialogue:
 
     async def close(self) -> None:
         """Nothing to release: the tracker store's engine goes with the process."""
+
+
+@functools.cache
+def validate_action_results_with_one_validator() -> None:
+    """Rasa 3.6 checks every action server response with `jsonschema.validate`, which also
+    re-checks the schema itself each time: a third of the bot's CPU under load (profiled in
+    bench/). The same check, with the validator built once."""
+    from jsonschema import ValidationError
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    spec = RemoteAction.action_response_format_spec()
+    validator = validator_for(spec)(spec)
+
+    def validate(self: RemoteAction, result: dict[str, Any]) -> bool:
+        try:
+            validator.validate(result)
+        except ValidationError as error:
+            error.message += (
+                ". Failed to validate Action server response from API, make sure your "
+                f"response from the Action endpoint is valid. See {DOCS_BASE_URL}/custom-actions"
+            )
+            raise
+        return True
+
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
