@@ -1,0 +1,1 @@
+"""Several bot workers in webhook mode behind a round-robin reverse proxy."""
