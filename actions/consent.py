@@ -14,11 +14,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import Clause, clause_by_slot, consent_clauses
-from actions.forms_common import INTERRUPT_INTENTS, entity_values, latest_intent
+from actions.forms_common import (
+    INTERRUPT_INTENTS,
+    entity_values,
+    intent_confidence,
+    latest_intent,
+)
 from actions.handoff import handoff_payload
 from actions.replies import say
 
 DECISIONS = {"affirm": "agreed", "deny": "refused"}
+# How sure the NLU must be of a typed yes or no for it to count; buttons are certain (1.0).
+DECISION_CONFIDENCE = 0.8
 
 
 def decision_payload(clause: Clause, decision: str) -> dict[str, Any]:
@@ -35,9 +42,7 @@ def topic_clause(text: str, current: Clause) -> Clause:
     """The clause whose topic a mid-consent question is about; the current one by default."""
     if any(pattern.search(text) for pattern in current.topics):
         return current
-    return next(
-        (c for c in consent_clauses() if any(p.search(text) for p in c.topics)), current
-    )
+    return next((c for c in consent_clauses() if any(p.search(text) for p in c.topics)), current)
 
 
 def show_clause(dispatcher: CollectingDispatcher, clause: Clause) -> None:
@@ -72,6 +77,10 @@ class ValidateConsentForm(FormValidationAction):
         # Setting the asked slot to None keeps the form from rejecting the message, so
         # it asks the same clause again.
         ask_again: list[EventType] = [SlotSet(clause.slot, None)]
+        if intent in DECISIONS and intent_confidence(tracker) < DECISION_CONFIDENCE:
+            # A yes the model is unsure of (gibberish often reads as affirm) is no consent.
+            say(dispatcher, "consent_please_choose")
+            return ask_again
         if intent not in DECISIONS:
             if intent == "ask_consent_question":
                 text = str(tracker.latest_message.get("text") or "")

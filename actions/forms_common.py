@@ -12,6 +12,10 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def intent_confidence(tracker: Tracker) -> float:
+    return float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+
+
 def entity_values(tracker: Tracker, entity: str) -> list[str]:
     return [
         str(found["value"])
@@ -21,7 +25,7 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 
 
 def join_summaries(parts: list[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

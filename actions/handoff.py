@@ -12,8 +12,17 @@ from actions.language import patient_language
 # Intents whose message says nothing about what the patient came for.
 _NOT_A_QUESTION = frozenset(
     {
-        "start", "greet", "goodbye", "thank", "help", "affirm", "deny", "request_human",
-        "ask_consent_question", "nlu_fallback", "out_of_scope",
+        "start",
+        "greet",
+        "goodbye",
+        "thank",
+        "help",
+        "affirm",
+        "deny",
+        "request_human",
+        "ask_consent_question",
+        "nlu_fallback",
+        "out_of_scope",
     }
 )
 # The messages that started a second-opinion check describe the case best.

@@ -20,7 +20,7 @@ _HINGLISH_MARKERS = frozenset(
 
 
 def guess_language(texts: Iterable[str]) -> str:
-    """"hi" if any Devanagari, "hinglish" if Hindi words in Latin script, else "en"."""
+    """ "hi" if any Devanagari, "hinglish" if Hindi words in Latin script, else "en"."""
     hinglish_words = 0
     for text in texts:
         if _DEVANAGARI.search(text):

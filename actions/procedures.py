@@ -282,9 +282,7 @@ def nlu_is_current(
         return False
 
 
-def write_nlu(
-    content_path: Path = DEFAULT_CONTENT_PATH, nlu_path: Path = DEFAULT_NLU_PATH
-) -> None:
+def write_nlu(content_path: Path = DEFAULT_CONTENT_PATH, nlu_path: Path = DEFAULT_NLU_PATH) -> None:
     nlu_path.parent.mkdir(parents=True, exist_ok=True)
     nlu_path.write_text(render_nlu(load_procedures(content_path)), encoding="utf-8")
 

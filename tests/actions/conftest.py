@@ -26,13 +26,15 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> dict:
+def user_event(
+    text: str, intent: str, entities: list[dict[str, Any]] | None = None, confidence: float = 1.0
+) -> dict:
     return {
         "event": "user",
         "text": text,
         "parse_data": {
             "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
         },
     }
@@ -45,9 +47,10 @@ def _make_tracker(
     slots: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
     active_loop: str | None = None,
+    confidence: float = 1.0,
 ) -> Tracker:
     """A tracker whose latest message is `text` with `intent` and `entities`."""
-    latest = user_event(text, intent or "", entities)
+    latest = user_event(text, intent or "", entities, confidence)
     events = [*(history or []), latest] if intent is not None else list(history or [])
     return Tracker(
         sender_id="patient-1",

@@ -174,3 +174,12 @@ async def test_finish_after_refusal_explains_and_offers_a_person(dispatcher, mak
     assert message["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
     assert custom_payloads(dispatcher) == []  # the refusal record was sent at decision time
     assert slot_events(events)["handoff_reason"] == "consent_refused"
+
+
+async def test_a_typed_yes_the_model_is_unsure_of_is_not_consent(dispatcher, make_tracker, domain):
+    tracker = make_tracker(
+        "hjkl qwe", "affirm", slots={"requested_slot": "consent_3"}, confidence=0.55
+    )
+    events = await ValidateConsentForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"consent_3": None}
+    assert custom_payloads(dispatcher) == []
