@@ -94,22 +94,25 @@ class Gateway:
         self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
 
     async def record_sent(self, entry: OutboxEntry, sent: Message) -> None:
-        """Once Telegram has a message, it goes into the patient's transcript."""
+        """Telegram has the message: mark it sent and put it in the patient's transcript."""
         record = entry.payload.get("record")
-        if not record:
-            return
-        await self.repository.record_message(
-            patient_id=record["patient_id"],
-            direction="out",
-            author=record.get("author", "bot"),
-            text=record.get("text"),
-            chat_id=entry.chat_id,
-            telegram_message_id=sent.message_id,
-            media_type=record.get("media_type"),
-            file_id=sent.document.file_id if sent.document else None,
-            staff_member_id=record.get("staff_member_id"),
-            relayed_chat_id=record.get("relayed_chat_id"),
-            relayed_message_id=record.get("relayed_message_id"),
+        transcript = None
+        if record:
+            transcript = {
+                "patient_id": record["patient_id"],
+                "direction": "out",
+                "author": record.get("author", "bot"),
+                "text": record.get("text"),
+                "chat_id": entry.chat_id,
+                "telegram_message_id": sent.message_id,
+                "media_type": record.get("media_type"),
+                "file_id": sent.document.file_id if sent.document else None,
+                "staff_member_id": record.get("staff_member_id"),
+                "relayed_chat_id": record.get("relayed_chat_id"),
+                "relayed_message_id": record.get("relayed_message_id"),
+            }
+        await self.repository.record_delivery(
+            outbox_id=entry.id, telegram_message_id=sent.message_id, transcript=transcript
         )
 
     async def on_blocked(self, chat_id: int) -> None:

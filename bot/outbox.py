@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 MAX_ATTEMPTS = 30
 REDELIVERY_INTERVAL = 10.0
+# Called once Telegram accepted a message: it must mark the entry sent, in the same
+# transaction as whatever it records, so a crash cannot leave one without the other.
 Recorder = Callable[[OutboxEntry, Message], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
 
@@ -190,7 +192,7 @@ class Outbox:
                 if attempt < len(self._delays):
                     await asyncio.sleep(self._delays[attempt])
                 continue
-            await self.store.mark_sent(entry.id, sent.message_id)
+            # Marks the entry sent and records it in one transaction (see Recorder).
             await self._record(entry, sent)
             return True
         await self.store.mark_attempt(entry.id, error, failed=entry.attempts + 1 >= MAX_ATTEMPTS)

@@ -21,6 +21,7 @@ from storage.models import (
     AuditEvent,
     Case,
     ConsentRecord,
+    OutboxMessage,
     Patient,
     StaffMember,
     TranscriptMessage,
@@ -133,15 +134,9 @@ class Repository:
     ) -> int:
         """Stores one message; `relayed_*` is its copy in the other chat (topic or patient)."""
         async with self._transaction() as session:
-            case_id = await session.scalar(
-                sa.select(Case.id)
-                .where(Case.patient_id == patient_id, OPEN)
-                .order_by(Case.id.desc())
-                .limit(1)
-            )
-            row = TranscriptMessage(
+            return await _add_transcript_row(
+                session,
                 patient_id=patient_id,
-                case_id=case_id,
                 direction=direction,
                 author=author,
                 text=text,
@@ -153,9 +148,25 @@ class Repository:
                 relayed_chat_id=relayed_chat_id,
                 relayed_message_id=relayed_message_id,
             )
-            session.add(row)
-            await session.flush()
-            return row.id
+
+    async def record_delivery(
+        self, *, outbox_id: int, telegram_message_id: int, transcript: dict[str, Any] | None
+    ) -> None:
+        """An outbox message Telegram accepted: marked sent and put in the transcript in one
+        transaction, so a crash cannot leave one without the other."""
+        async with self._transaction() as session:
+            await session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == outbox_id)
+                .values(
+                    status="sent",
+                    sent_at=utcnow(),
+                    telegram_message_id=telegram_message_id,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
+            if transcript is not None:
+                await _add_transcript_row(session, **transcript)
 
     async def last_messages(self, patient_id: int, limit: int = 5) -> list[MessageRef]:
         """The patient's latest messages, oldest first."""
@@ -546,3 +557,44 @@ def _audit_staff(session: AsyncSession, staff_member_id: int, action: str, case_
             target=f"case:{case_id}",
         )
     )
+
+
+async def _add_transcript_row(
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    direction: str,
+    author: str,
+    text: str | None,
+    chat_id: int,
+    telegram_message_id: int | None,
+    media_type: str | None = None,
+    file_id: str | None = None,
+    staff_member_id: int | None = None,
+    relayed_chat_id: int | None = None,
+    relayed_message_id: int | None = None,
+) -> int:
+    """One transcript row, attached to the patient's open case if there is one."""
+    case_id = await session.scalar(
+        sa.select(Case.id)
+        .where(Case.patient_id == patient_id, OPEN)
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+    row = TranscriptMessage(
+        patient_id=patient_id,
+        case_id=case_id,
+        direction=direction,
+        author=author,
+        text=text,
+        chat_id=chat_id,
+        telegram_message_id=telegram_message_id,
+        media_type=media_type,
+        file_id=file_id,
+        staff_member_id=staff_member_id,
+        relayed_chat_id=relayed_chat_id,
+        relayed_message_id=relayed_message_id,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id

@@ -26,6 +26,7 @@ class Harness:
         self.outbox = Outbox(bot, store, self._record, self._blocked, retry_delays=(0.05, 0.05))
 
     async def _record(self, entry: OutboxEntry, sent: Message) -> None:
+        await self.store.mark_sent(entry.id, sent.message_id)
         self.recorded.append(sent.message_id)
 
     async def _blocked(self, chat_id: int) -> None:
