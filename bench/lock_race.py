@@ -1,6 +1,7 @@
 """Does a lock store keep one conversation on one worker at a time? (Rasa issue 9213)
 
-    python -m bench.lock_race [--redis-url redis://127.0.0.1:6379/15] [--workers 4]
+    python -m bench.lock_race [--store ours|rasa] [--redis-url redis://127.0.0.1:6379/15]
+        [--workers 4] [--rounds 50]
 
 Each worker is a thread with its own event loop and its own lock store, as separate servers
 would have, all taking the lock of the same conversation over and over. Inside the lock a
@@ -132,18 +133,43 @@ def ours(redis_url: str) -> Callable[[], LockStore]:
     return make
 
 
+def rasa(redis_url: str) -> Callable[[], LockStore]:
+    """Rasa's own RedisLockStore on the same Redis, for comparison."""
+    from urllib.parse import urlparse
+
+    from rasa.core.lock_store import RedisLockStore
+
+    parsed = urlparse(redis_url)
+
+    def make() -> LockStore:
+        return RedisLockStore(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int(parsed.path.lstrip("/") or 0),
+            password=parsed.password,
+            use_ssl=parsed.scheme == "rediss",
+        )
+
+    return make
+
+
+STORES: dict[str, Callable[[str], Callable[[], LockStore]]] = {"ours": ours, "rasa": rasa}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.lock_race")
+    parser.add_argument("--store", choices=sorted(STORES), default="ours")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
-    result = race(ours(args.redis_url), args.redis_url, args.workers, args.rounds)
-    verdict = "safe" if result.safe else "UNSAFE"
+    make_store = STORES[args.store](args.redis_url)
+    result = race(make_store, args.redis_url, args.workers, args.rounds)
+    verdict = "SAFE" if result.safe else "UNSAFE"
     print(
-        f"{verdict}: {result.overlaps} of {result.entries} entries overlapped another worker "
-        f"({result.workers} workers x {result.rounds} rounds, {result.lock_errors} LockErrors, "
-        f"{result.stuck} waits over 5 s)"
+        f"{verdict} ({args.store}): {result.overlaps} of {result.entries} entries overlapped "
+        f"another worker ({result.workers} workers x {result.rounds} rounds, "
+        f"{result.lock_errors} LockErrors, {result.stuck} waits over 5 s)"
     )
 
 

@@ -31,13 +31,14 @@ INITIALIZE_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 0.0)
 
 
 def make_lock_store(redis_url: str | None) -> LockStore | None:
-    """Rasa's Redis lock store when several workers share conversations; in-memory otherwise."""
+    """A Redis lock store safe across workers sharing conversations; in-memory otherwise."""
     if not redis_url:
         return None
-    from rasa.core.lock_store import RedisLockStore
+    # Rasa's RedisLockStore loses and duplicates tickets across processes (Rasa issue 9213).
+    from bot.locks import AtomicRedisLockStore
 
     parsed = urlparse(redis_url)
-    return RedisLockStore(
+    return AtomicRedisLockStore(
         host=parsed.hostname or "127.0.0.1",
         port=parsed.port or 6379,
         db=int(parsed.path.lstrip("/") or 0),

@@ -226,11 +226,6 @@ def _redis_url() -> str:
 
 
 @pytest.mark.redis
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot.runtime.make_lock_store returns Rasa's RedisLockStore, whose tickets are a "
-    "read-modify-write of one Redis key (Rasa issue 9213); remove this mark with the fix",
-)
 def test_two_workers_never_hold_the_same_ticket_of_a_conversation() -> None:
     from bench.lock_race import interleaved_tickets, ours
 
