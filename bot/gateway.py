@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -18,7 +19,7 @@ from telegram.error import TelegramError
 from bot.content import message
 from bot.dialogue import BotReply, Dialogue, DialogueError
 from bot.logs import log_name, pseudonym
-from bot.outbox import Outbox, document_payload, text_payload
+from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.render import keyboard, split_text, to_html
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ TextFormat = Literal["html", "markdown", "plain"]
 NLU_TEXT_LIMIT = 1000
 EMERGENCY_INTENT = "emergency"
 EMERGENCY_CONFIDENCE = 0.6
+# Outbox tasks: slow work done after the replies queued before it have gone out.
+ANNOUNCE_TASK = "announce_case"
+RECEIPT_TASK = "consent_receipt"
 
 
 class StaffDesk(Protocol):
@@ -92,6 +96,9 @@ class Gateway:
         self.staff = staff
         self._secret = pseudonym_secret
         self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self.outbox.register_task(ANNOUNCE_TASK, self.announce_task)
+        self.outbox.register_task(RECEIPT_TASK, self.receipt_task)
 
     async def record_sent(self, entry: OutboxEntry, sent: Message) -> None:
         """Telegram has the message: mark it sent and put it in the patient's transcript."""
@@ -258,8 +265,7 @@ class Gateway:
         If the dialogue (Rasa or its action server) fails, the patient is told once that the
         message is kept, and the turn is left for the turn runner to run again.
         """
-        with contextlib.suppress(TelegramError):
-            await self.bot.send_chat_action(patient.chat_id, ChatAction.TYPING)
+        self.show_typing(patient.chat_id)
         try:
             replies = await self.dialogue.respond(str(patient.chat_id), text, turn.metadata())
         except DialogueError as exc:
@@ -274,6 +280,16 @@ class Gateway:
             self.outbox.keep_unprocessed()
             return
         await self.deliver(patient, replies, turn)
+
+    def show_typing(self, chat_id: int) -> None:
+        """"typing…" while the model thinks; on the side, since the reply must not wait for it."""
+        task = asyncio.create_task(self._send_typing(chat_id))
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def _send_typing(self, chat_id: int) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
     async def deliver(
         self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
@@ -295,7 +311,8 @@ class Gateway:
             if reply.text or reply.buttons:
                 await self.say(patient, reply.text or "", reply.buttons, fmt="markdown")
         if consent_completed:
-            await self.send_receipt(patient, case)
+            arguments = {"patient_id": patient.id, "case_id": case.id if case else None}
+            await self.outbox.send(patient.chat_id, task_payload(RECEIPT_TASK, arguments))
 
     async def record_consent(
         self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
@@ -336,15 +353,33 @@ class Gateway:
                 "urgency": urgency,
             },
         )
-        if self.staff is not None:
-            await self.staff.announce_case(case, patient)
         template = (
             f"handoff.{reason}" if reason in message_keys("handoff") else "handoff.human_request"
         )
         await self.say(
             patient, message(template, reference=case.reference, minutes=message("handoff_minutes"))
         )
+        if self.staff is not None:
+            arguments = {"patient_id": patient.id, "case_id": case.id}
+            await self.outbox.send(patient.chat_id, task_payload(ANNOUNCE_TASK, arguments))
         return case
+
+    async def announce_task(self, arguments: Mapping[str, Any]) -> None:
+        """The outbox reached a handed-over case: show it to staff (after the patient's reply)."""
+        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
+        case = await self.repository.get_case(int(arguments["case_id"]))
+        if patient is None or case is None or self.staff is None:
+            return  # erased meanwhile: nothing left to announce
+        await self.staff.announce_case(case, patient)
+
+    async def receipt_task(self, arguments: Mapping[str, Any]) -> None:
+        """The outbox reached a completed consent: render and queue the receipt."""
+        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
+        if patient is None:
+            return
+        case_id = arguments.get("case_id")
+        case = await self.repository.get_case(int(case_id)) if case_id is not None else None
+        await self.send_receipt(patient, case)
 
     async def send_receipt(self, patient: PatientRef, case: CaseRef | None) -> None:
         """The consent receipt, as a message and as a PDF document."""

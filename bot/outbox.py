@@ -31,6 +31,9 @@ REDELIVERY_INTERVAL = 10.0
 # transaction as whatever it records, so a crash cannot leave one without the other.
 Recorder = Callable[[OutboxEntry, Message], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
+# Work that follows a turn's replies (a receipt, a staff announcement): it runs when the
+# outbox reaches it, so the patient's replies before it are not kept waiting.
+TaskHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
@@ -83,6 +86,10 @@ def copy_payload(
     }
 
 
+def task_payload(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "task", "task": name, "arguments": arguments}
+
+
 class Outbox:
     """Sends what the gateway and the staff desk say to patients, durably."""
 
@@ -101,6 +108,11 @@ class Outbox:
         self._delays = tuple(retry_delays)
         self._redelivery: asyncio.Task[None] | None = None
         self._in_flight: set[int] = set()
+        self._tasks: dict[str, TaskHandler] = {}
+
+    def register_task(self, name: str, handler: TaskHandler) -> None:
+        """What to run when a task entry of this name is reached."""
+        self._tasks[name] = handler
 
     # -- turns -------------------------------------------------------------------------
 
@@ -167,6 +179,8 @@ class Outbox:
 
     async def _deliver(self, entry: OutboxEntry) -> bool:
         """Send one message, retrying network errors, 5xx and flood waits with backoff."""
+        if entry.payload["kind"] == "task":
+            return await self._run_task(entry)
         error = "not attempted"
         for attempt in range(len(self._delays) + 1):
             try:
@@ -200,6 +214,32 @@ class Outbox:
             "message not delivered yet; will retry", extra={"outbox_id": entry.id, "error": error}
         )
         return False
+
+    async def _run_task(self, entry: OutboxEntry) -> bool:
+        """Run a follow-up task; what it says is queued with it done, then delivered."""
+        name = entry.payload["task"]
+        handler = self._tasks.get(name)
+        if handler is None:
+            await self.store.mark_attempt(entry.id, f"no handler for task {name}", failed=True)
+            log.error("unknown outbox task", extra={"outbox_id": entry.id, "task": name})
+            return False
+        token = self.begin(entry.update_id or 0)
+        try:
+            await handler(entry.payload["arguments"])
+        except Exception as exc:  # the retry loop runs it again; the next entries go on
+            self.end(token)
+            failed = entry.attempts + 1 >= MAX_ATTEMPTS
+            await self.store.mark_attempt(entry.id, type(exc).__name__, failed=failed)
+            log.error(
+                "outbox task failed; will retry",
+                extra={"outbox_id": entry.id, "task": name, "error_type": type(exc).__name__},
+            )
+            return False
+        buffer = self.end(token)
+        follow_ups = buffer.items if buffer is not None else []
+        for queued in await self.store.complete_task(entry, follow_ups):
+            await self.deliver(queued)
+        return True
 
     async def _call(self, entry: OutboxEntry) -> Message:
         payload = entry.payload

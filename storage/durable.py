@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,12 @@ from storage.models import InboxUpdate, OutboxMessage
 from storage.timeutil import utcnow
 
 ERROR_TEXT_LIMIT = 255
+# "processed": done, by this worker or another; "decided": its replies are recorded but
+# maybe not all sent (a crash in between); "new": never handled to the end.
+TurnState = Literal["processed", "decided", "new"]
+# What a follow-up task adds to its update is numbered after the task's own place in the
+# turn, so (update_id, seq) stays unique and a replay delivers it in the same order.
+FOLLOW_UP_SEQ_STRIDE = 1000
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,22 @@ def _entry(row: OutboxMessage) -> OutboxEntry:
         status=row.status,
         attempts=row.attempts,
     )
+
+
+def _rows(
+    update_id: int | None, first_seq: int, items: Sequence[tuple[int, dict[str, Any]]]
+) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            update_id=update_id,
+            seq=first_seq + offset,
+            chat_id=chat_id,
+            payload=json.dumps(payload, ensure_ascii=False),
+            status="pending",
+            attempts=0,
+        )
+        for offset, (chat_id, payload) in enumerate(items)
+    ]
 
 
 class DurableStore:
@@ -90,6 +112,20 @@ class DurableStore:
             )
             return processed is not None
 
+    async def turn_state(self, update_id: int) -> TurnState:
+        """Where this update's handling got to, in one round trip (checked before every turn)."""
+        processed = (
+            sa.select(InboxUpdate.processed_at)
+            .where(InboxUpdate.update_id == update_id)
+            .scalar_subquery()
+        )
+        decided = sa.exists().where(OutboxMessage.update_id == update_id)
+        async with self._db.session() as session:
+            row = (await session.execute(sa.select(processed.is_not(None), decided))).one()
+        if row[0]:
+            return "processed"
+        return "decided" if row[1] else "new"
+
     # -- outbox ------------------------------------------------------------------------
 
     async def has_outgoing(self, update_id: int) -> bool:
@@ -104,19 +140,26 @@ class DurableStore:
         self, update_id: int | None, items: Sequence[tuple[int, dict[str, Any]]]
     ) -> list[OutboxEntry]:
         """Record a turn's messages (chat_id, payload) in one transaction, in order."""
-        rows = [
-            OutboxMessage(
-                update_id=update_id,
-                seq=seq,
-                chat_id=chat_id,
-                payload=json.dumps(payload, ensure_ascii=False),
-                status="pending",
-                attempts=0,
-            )
-            for seq, (chat_id, payload) in enumerate(items)
-        ]
+        rows = _rows(update_id, 0, items)
         async with self._db.session() as session, session.begin():
             session.add_all(rows)
+            await session.flush()
+            return [_entry(row) for row in rows]
+
+    async def complete_task(
+        self, task: OutboxEntry, items: Sequence[tuple[int, dict[str, Any]]]
+    ) -> list[OutboxEntry]:
+        """A follow-up task ran: record what it says and mark it done in one transaction,
+        so a crash either runs it again or finds its messages queued, never half of it."""
+        first_seq = (task.seq + 1) * FOLLOW_UP_SEQ_STRIDE
+        rows = _rows(task.update_id, first_seq, items)
+        async with self._db.session() as session, session.begin():
+            session.add_all(rows)
+            await session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == task.id)
+                .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+            )
             await session.flush()
             return [_entry(row) for row in rows]
 

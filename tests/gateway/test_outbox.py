@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest_asyncio
 from telegram import Bot, Message
 
-from bot.outbox import Outbox, text_payload
+from bot.outbox import Outbox, task_payload, text_payload
 from emulator.server import BotApiEmulator
 from storage import Database, migrate
 from storage.durable import DurableStore, OutboxEntry
@@ -103,3 +103,80 @@ async def test_a_request_telegram_rejects_is_not_retried(harness: Harness) -> No
     calls = await harness.emulator.api_calls("sendMessage")
     assert [c["status"] for c in calls] == [400]
     assert await harness.store.pending_outgoing() == []
+
+
+async def test_a_follow_up_task_runs_after_the_replies_before_it_and_queues_what_it_says(
+    harness: Harness,
+) -> None:
+    seen_when_run: list[list[str]] = []
+
+    async def receipt(arguments: dict[str, object]) -> None:
+        sent = await harness.emulator.bot_messages(PATIENT)
+        seen_when_run.append([m["plain_text"] for m in sent])
+        await harness.outbox.send(PATIENT, text_payload(f"receipt {arguments['n']}", None, None))
+
+    harness.outbox.register_task("receipt", receipt)
+    token = harness.outbox.begin(update_id=90)
+    await harness.outbox.send(PATIENT, text_payload("your case is 1042", None, None))
+    await harness.outbox.send(PATIENT, task_payload("receipt", {"n": 7}))
+    buffer = harness.outbox.end(token)
+    assert buffer is not None
+    await harness.outbox.flush(buffer)
+
+    assert seen_when_run == [["your case is 1042"]], "the reply went out before the slow work"
+    sent = await harness.emulator.bot_messages(PATIENT)
+    assert [m["plain_text"] for m in sent] == ["your case is 1042", "receipt 7"]
+    assert await harness.store.turn_state(90) == "decided"
+    # Replayed after a crash: the task is done and its message sent; nothing runs again.
+    assert await harness.outbox.deliver_pending(90) == 0
+    assert len(seen_when_run) == 1
+
+
+async def test_a_failed_task_is_retried_later_and_does_not_hold_back_the_rest(
+    harness: Harness,
+) -> None:
+    calls = 0
+
+    async def flaky(arguments: dict[str, object]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("database unreachable")
+        await harness.outbox.send(PATIENT, text_payload("done at last", None, None))
+
+    harness.outbox.register_task("flaky", flaky)
+    token = harness.outbox.begin(update_id=91)
+    await harness.outbox.send(PATIENT, task_payload("flaky", {}))
+    await harness.outbox.send(PATIENT, text_payload("meanwhile", None, None))
+    buffer = harness.outbox.end(token)
+    assert buffer is not None
+    await harness.outbox.flush(buffer)
+    assert [m["plain_text"] for m in await harness.emulator.bot_messages(PATIENT)] == ["meanwhile"]
+
+    # The retry loop picks up the task that was tried once.
+    assert await harness.outbox.deliver_pending() == 1
+    sent = [m["plain_text"] for m in await harness.emulator.bot_messages(PATIENT)]
+    assert sent == ["meanwhile", "done at last"]
+    assert calls == 2
+    assert await harness.store.pending_outgoing() == []
+
+
+async def test_a_task_nobody_handles_is_given_up_not_retried(harness: Harness) -> None:
+    await harness.outbox.send(PATIENT, task_payload("unknown", {}))
+    assert await harness.store.pending_outgoing() == []
+
+
+async def test_turn_state_tells_new_decided_and_processed_updates_apart(
+    harness: Harness,
+) -> None:
+    assert await harness.store.turn_state(500) == "new"
+    await harness.store.store_update(500, PATIENT, {"update_id": 500})
+    assert await harness.store.turn_state(500) == "new"
+    await harness.store.add_outgoing(500, [(PATIENT, text_payload("hi", None, None))])
+    assert await harness.store.turn_state(500) == "decided"
+    await harness.store.mark_processed(500)
+    assert await harness.store.turn_state(500) == "processed"
+    # A turn that said nothing is processed all the same.
+    await harness.store.store_update(501, PATIENT, {"update_id": 501})
+    await harness.store.mark_processed(501)
+    assert await harness.store.turn_state(501) == "processed"
