@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
@@ -17,6 +18,9 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.turns import TurnRunner
 from storage import Repository
 from storage.durable import DurableStore
+
+if TYPE_CHECKING:
+    from rasa.core.lock_store import LockStore
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,14 @@ def build_application(
     dialogue: Dialogue,
     repository: Repository,
     store: DurableStore,
+    shared_locks: LockStore | None = None,
 ) -> Application:
     """The Application: durable inbox and outbox, per-chat ordering, rate limits, handlers."""
     api = settings.api_base_url
     # SQLite has one writer lock: more turns in flight only lengthen the wait for it.
     sqlite = settings.database_url.startswith("sqlite")
     processor = PerChatUpdateProcessor(max_concurrent_updates=8 if sqlite else 64)
+    processor.shared_locks = shared_locks
     builder = (
         Application.builder()
         .token(token)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.locks import turn_lock
 from bot.turns import TurnRunner
+
+if TYPE_CHECKING:
+    from rasa.core.lock_store import LockStore
 
 
 def chat_key(update: object) -> int | None:
@@ -20,7 +24,11 @@ def chat_key(update: object) -> int | None:
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """One lock per chat: PTB starts update tasks in arrival order and asyncio locks are FIFO."""
+    """One lock per chat: PTB starts update tasks in arrival order and asyncio locks are FIFO.
+
+    Behind a round-robin proxy a chat's updates reach different workers; the shared lock
+    (first come, first served across workers) keeps the whole turn on one worker at a time.
+    """
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
@@ -28,6 +36,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
         # Set once the Application (and so the bot the outbox sends with) exists.
         self.turns: TurnRunner | None = None
+        # With several workers, a chat's turns must also wait for the other workers' (Redis).
+        self.shared_locks: LockStore | None = None
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self.turns is not None and isinstance(update, Update):
@@ -44,7 +54,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, turn_lock(self.shared_locks, key):
                 await self._handle(update, coroutine)
         finally:
             self._waiting[key] -= 1

@@ -60,17 +60,25 @@ class Runtime:
         self.dialogue: Dialogue | None = None
         self.app: Application | None = None
         self.webhook: WebhookServer | None = None
+        # One store for Rasa's conversation locks and the gateway's turn locks.
+        self.lock_store: LockStore | None = None
 
     async def start(self) -> None:
         from storage import Database, Repository, migrate
+        from storage.migrate import prepare_database
 
         settings = self.settings
-        await asyncio.to_thread(migrate, settings.database_url)
+        # With Rasa in this process its tracker table is created too, under the same lock.
+        prepare = prepare_database if settings.rasa_url is None else migrate
+        await asyncio.to_thread(prepare, settings.database_url)
         self.database = Database(settings.database_url)
         self.repository = Repository(self.database, settings.pseudonym_secret)
         store = DurableStore(self.database)
+        self.lock_store = make_lock_store(settings.redis_url)
         self.dialogue = await self._start_dialogue()
-        self.app = build_application(settings, self.token, self.dialogue, self.repository, store)
+        self.app = build_application(
+            settings, self.token, self.dialogue, self.repository, store, self.lock_store
+        )
         await self._initialize(self.app)
         # What a crash or a kill left stored but unhandled goes first, in its order.
         queue = self.app.update_queue
@@ -124,7 +132,7 @@ class Runtime:
             self.model_path or model_path(),
             action_url,
             tracker_store=tracker_store,
-            lock_store=make_lock_store(settings.redis_url),
+            lock_store=self.lock_store,
         )
 
     async def stop(self) -> None:

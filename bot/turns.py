@@ -34,12 +34,14 @@ class TurnRunner:
 
     async def run(self, update: Update, handle: Awaitable[Any]) -> None:
         """Handle once; a turn that failed is run again (this chat waits) before giving up."""
-        if await self.store.has_outgoing(update.update_id):
-            # Handled before a crash: its replies are decided; only deliver what is left.
+        state = await self.store.turn_state(update.update_id)
+        if state != "new":
+            # Handled before (a crash, or another worker's replay): never ask the model twice.
             if isinstance(handle, Coroutine):
                 handle.close()
-            await self.outbox.deliver_pending(update.update_id)
-            await self.store.mark_processed(update.update_id)
+            if state == "decided":
+                await self.outbox.deliver_pending(update.update_id)
+                await self.store.mark_processed(update.update_id)
             return
         for attempt in range(len(self._delays) + 1):
             if attempt:

@@ -369,3 +369,40 @@ async def test_turn_lock_covers_a_slow_turn_and_not_rasas_conversation_lock(
 async def test_turn_lock_without_a_store_does_nothing() -> None:
     async with turn_lock(None, 1):
         pass
+
+
+async def test_two_workers_handle_one_chat_one_turn_at_a_time_in_arrival_order(
+    stores: MakeStore,
+) -> None:
+    from telegram import Chat, Message, Update
+
+    from bot.ordering import PerChatUpdateProcessor
+
+    chat_id = int(uuid.uuid4().int % 10**9)
+    workers = [PerChatUpdateProcessor(max_concurrent_updates=8) for _ in range(2)]
+    for worker in workers:
+        worker.shared_locks = stores()
+    inside = 0
+    most_inside = 0
+    order: list[int] = []
+
+    async def turn(update_id: int) -> None:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        order.append(update_id)
+        await asyncio.sleep(0.02)
+        inside -= 1
+
+    def update(update_id: int) -> Update:
+        chat = Chat(chat_id, Chat.PRIVATE)
+        return Update(update_id, message=Message(update_id, None, chat))  # type: ignore[arg-type]
+
+    tasks = []
+    for update_id in range(10):
+        worker = workers[update_id % 2]  # round robin, as the proxy does
+        tasks.append(asyncio.create_task(worker.process_update(update(update_id), turn(update_id))))
+        await asyncio.sleep(0.001)
+    await asyncio.gather(*tasks)
+    assert most_inside == 1, "two workers were inside one chat's turn at once"
+    assert order == list(range(10))
