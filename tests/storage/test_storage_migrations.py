@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -75,3 +76,44 @@ def test_model_without_migration_is_detected(migrated_url: str) -> None:
 def test_migrate_is_idempotent(migrated_url: str) -> None:
     migrate(migrated_url)
     assert OUR_TABLES <= _tables(migrated_url)
+
+
+def test_workers_starting_together_prepare_the_database_one_after_the_other(
+    database_url: str,
+) -> None:
+    """Three first starts at once: all succeed, and our tables and Rasa's `events` exist."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.migrate import prepare_database
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one worker: workers never start together on it")
+    pool = ThreadPoolExecutor(max_workers=3)
+    try:
+        # Without the lock, concurrent DDL deadlocks or collides: fail, do not hang.
+        for future in [pool.submit(prepare_database, database_url) for _ in range(3)]:
+            future.result(timeout=120)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert OUR_TABLES | {"events", "alembic_version"} <= _tables(database_url)
+
+
+def test_the_migration_lock_excludes_a_second_holder(database_url: str) -> None:
+    import threading
+
+    from storage.migrate import exclusive
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one worker: there is no second migrator to exclude")
+    entered = threading.Event()
+    with exclusive(database_url):
+
+        def second() -> None:
+            with exclusive(database_url):
+                entered.set()
+
+        other = threading.Thread(target=second)
+        other.start()
+        assert not entered.wait(0.5), "a second migrator got in while the first held the lock"
+    assert entered.wait(10)
+    other.join()
