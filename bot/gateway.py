@@ -392,7 +392,10 @@ class Gateway:
         records = await self.repository.consent_history(patient.id)
         clauses = load_clauses()
         await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
-        pdf = build_receipt_pdf(reference, patient.display_name, records, clauses)
+        # Pure-Python rendering: in a thread, the event loop keeps serving other patients.
+        pdf = await asyncio.to_thread(
+            build_receipt_pdf, reference, patient.display_name, records, clauses
+        )
         await self.send_document(
             patient,
             pdf,
