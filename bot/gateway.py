@@ -265,7 +265,9 @@ class Gateway:
         If the dialogue (Rasa or its action server) fails, the patient is told once that the
         message is kept, and the turn is left for the turn runner to run again.
         """
-        self.show_typing(patient.chat_id)
+        if turn.callback_message_id is None:
+            # A typed message may take the model a moment; a button press is answered at once.
+            self.show_typing(patient.chat_id)
         try:
             replies = await self.dialogue.respond(str(patient.chat_id), text, turn.metadata())
         except DialogueError as exc:

@@ -51,3 +51,28 @@ async def test_start_and_hello_are_answered_by_the_model_and_stored(world: World
     assert incoming == ["/start", "hello"]
     outgoing_ids = [m["telegram_message_id"] for m in transcript if m["direction"] == "out"]
     assert outgoing_ids == [r["message_id"] for r in started + greeted]
+
+
+async def test_typed_messages_show_typing_and_button_presses_do_not(world: World) -> None:
+    import asyncio
+
+    from tests.e2e.harness import button_labels
+
+    patient = await world.new_patient("Ravi", "K")
+
+    async def typing_shown() -> int:
+        calls = await world.emulator.api_calls("sendChatAction")
+        return sum(1 for c in calls if str(c["params"].get("chat_id")) == str(patient.chat_id))
+
+    started = await patient.send("/start")
+    await patient.send("hello")
+    for _ in range(50):  # the indicator is sent on the side; give it a moment
+        if await typing_shown() >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await typing_shown() == 2, "typing for /start and for hello"
+
+    pressed = await patient.press(button_labels(started[0])[0])
+    assert pressed, "the button was answered"
+    await asyncio.sleep(0.3)
+    assert await typing_shown() == 2, "a button press is answered at once, without typing"
