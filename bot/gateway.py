@@ -20,6 +20,7 @@ from bot.content import message
 from bot.dialogue import BotReply, Dialogue, DialogueError
 from bot.logs import log_name, pseudonym
 from bot.outbox import Outbox, document_payload, task_payload, text_payload
+from bot.receipts import ReceiptRenderer
 from bot.render import keyboard, split_text, to_html
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class Gateway:
         self._secret = pseudonym_secret
         self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self.receipts = ReceiptRenderer()
         self.outbox.register_task(ANNOUNCE_TASK, self.announce_task)
         self.outbox.register_task(RECEIPT_TASK, self.receipt_task)
 
@@ -386,7 +388,7 @@ class Gateway:
     async def send_receipt(self, patient: PatientRef, case: CaseRef | None) -> None:
         """The consent receipt, as a message and as a PDF document."""
         from storage.consent_texts import load_clauses
-        from storage.receipt import build_receipt_pdf, receipt_text
+        from storage.receipt import receipt_text
 
         if case is None:
             case = await self.repository.open_case_for(patient.id)
@@ -394,10 +396,7 @@ class Gateway:
         records = await self.repository.consent_history(patient.id)
         clauses = load_clauses()
         await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
-        # Pure-Python rendering: in a thread, the event loop keeps serving other patients.
-        pdf = await asyncio.to_thread(
-            build_receipt_pdf, reference, patient.display_name, records, clauses
-        )
+        pdf = await self.receipts.render(reference, patient.display_name, records, clauses)
         await self.send_document(
             patient,
             pdf,

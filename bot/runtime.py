@@ -143,12 +143,14 @@ class Runtime:
             desk = self.app.bot_data.get("staff_desk")
             if desk is not None:
                 await desk.stop_reminders()
-            await self.app.bot_data["gateway"].outbox.stop_redelivery()
+            gateway = self.app.bot_data["gateway"]
+            await gateway.outbox.stop_redelivery()
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()
+            gateway.receipts.close()
         if self.dialogue is not None:
             await self.dialogue.close()
         if self.action_server is not None:
