@@ -135,20 +135,14 @@ def ours(redis_url: str) -> Callable[[], LockStore]:
 
 def rasa(redis_url: str) -> Callable[[], LockStore]:
     """Rasa's own RedisLockStore on the same Redis, for comparison."""
-    from urllib.parse import urlparse
-
     from rasa.core.lock_store import RedisLockStore
 
-    parsed = urlparse(redis_url)
+    from bot.runtime import redis_lock_store_arguments
+
+    arguments = redis_lock_store_arguments(redis_url)
 
     def make() -> LockStore:
-        return RedisLockStore(
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 6379,
-            db=int(parsed.path.lstrip("/") or 0),
-            password=parsed.password,
-            use_ssl=parsed.scheme == "rediss",
-        )
+        return RedisLockStore(**arguments)
 
     return make
 

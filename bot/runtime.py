@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -37,14 +37,19 @@ def make_lock_store(redis_url: str | None) -> LockStore | None:
     # Rasa's RedisLockStore loses and duplicates tickets across processes (Rasa issue 9213).
     from bot.locks import AtomicRedisLockStore
 
+    return AtomicRedisLockStore(**redis_lock_store_arguments(redis_url))
+
+
+def redis_lock_store_arguments(redis_url: str) -> dict[str, Any]:
+    """Rasa's RedisLockStore keyword arguments for a redis:// or rediss:// URL."""
     parsed = urlparse(redis_url)
-    return AtomicRedisLockStore(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 6379,
-        db=int(parsed.path.lstrip("/") or 0),
-        password=parsed.password,
-        use_ssl=parsed.scheme == "rediss",
-    )
+    return {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 6379,
+        "db": int(parsed.path.lstrip("/") or 0),
+        "password": parsed.password,
+        "use_ssl": parsed.scheme == "rediss",
+    }
 
 
 class Runtime:

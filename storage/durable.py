@@ -62,6 +62,20 @@ def _rows(
     ]
 
 
+def sent_statement(entry_id: int, telegram_message_id: int | None = None) -> sa.Update:
+    """The one way an outbox entry is marked sent (by the outbox, a task, the repository)."""
+    return (
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == entry_id)
+        .values(
+            status="sent",
+            sent_at=utcnow(),
+            telegram_message_id=telegram_message_id,
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
+
+
 class DurableStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -155,11 +169,7 @@ class DurableStore:
         rows = _rows(task.update_id, first_seq, items)
         async with self._db.session() as session, session.begin():
             session.add_all(rows)
-            await session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == task.id)
-                .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
-            )
+            await session.execute(sent_statement(task.id))
             await session.flush()
             return [_entry(row) for row in rows]
 
@@ -186,16 +196,7 @@ class DurableStore:
 
     async def mark_sent(self, entry_id: int, telegram_message_id: int | None) -> None:
         async with self._db.session() as session, session.begin():
-            await session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == entry_id)
-                .values(
-                    status="sent",
-                    sent_at=utcnow(),
-                    telegram_message_id=telegram_message_id,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            )
+            await session.execute(sent_statement(entry_id, telegram_message_id))
 
     async def mark_attempt(self, entry_id: int, error: str, failed: bool) -> None:
         """One more failed attempt; `failed` gives up on it for good."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import privacy
 from storage.convert import case_ref, consent_ref, message_ref, patient_ref, staff_ref
 from storage.db import Database
+from storage.durable import sent_statement
 from storage.errors import CaseStateError, UnknownCaseError, UnknownPatientError
 from storage.models import (
     DECISIONS,
@@ -21,7 +22,6 @@ from storage.models import (
     AuditEvent,
     Case,
     ConsentRecord,
-    OutboxMessage,
     Patient,
     StaffMember,
     TranscriptMessage,
@@ -155,16 +155,7 @@ class Repository:
         """An outbox message Telegram accepted: marked sent and put in the transcript in one
         transaction, so a crash cannot leave one without the other."""
         async with self._transaction() as session:
-            await session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == outbox_id)
-                .values(
-                    status="sent",
-                    sent_at=utcnow(),
-                    telegram_message_id=telegram_message_id,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            )
+            await session.execute(sent_statement(outbox_id, telegram_message_id))
             if transcript is not None:
                 await _add_transcript_row(session, **transcript)
 
