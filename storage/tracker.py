@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import json
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from storage.db import sync_url
+from storage.tracker_cache import TRACKER_CACHE_SIZE, StoredTracker, TrackerCache
 
 if TYPE_CHECKING:
     from rasa.core.tracker_store import SQLTrackerStore
@@ -62,26 +65,100 @@ async def _in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
 
 @functools.cache
 def threaded_tracker_store_class() -> type[SQLTrackerStore]:
-    """Rasa's SQLTrackerStore with its database work off the event loop.
+    """Rasa's SQLTrackerStore with its database work off the event loop, and trackers kept.
 
     Rasa 3.6 runs blocking SQLAlchemy calls inside its async methods. On the event loop,
     a save that waits for SQLite's write lock blocks the loop, while the transaction that
     holds the lock (ours, through aiosqlite) needs the loop to finish: a deadlock until the
     busy timeout. On PostgreSQL it stalls every conversation for each query's duration.
+
+    The latest session's tracker is kept after each save and handed out again while the
+    conversation's newest event row is still the one it saved (`storage/tracker_cache.py`).
+    One conversation is in one turn at a time (Rasa's lock and our turn lock), so a saved
+    tracker is not in use when the next turn takes it.
     """
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
 
     class ThreadedSQLTrackerStore(SQLTrackerStore):
+        def __init__(self, *args: Any, cache_size: int = TRACKER_CACHE_SIZE, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.cache = TrackerCache(cache_size)
+
         async def retrieve(self, sender_id: str) -> Any:
-            return await _in_thread(super().retrieve(sender_id))
+            return await asyncio.to_thread(self._retrieve_latest_session, sender_id)
 
         async def retrieve_full_tracker(self, conversation_id: str) -> Any:
             return await _in_thread(super().retrieve_full_tracker(conversation_id))
 
         async def save(self, tracker: Any) -> None:
-            await _in_thread(super().save(tracker))
+            await asyncio.to_thread(self._save, tracker)
 
         async def keys(self) -> Any:
             return await _in_thread(super().keys())
 
+        def _last_event_id(self, connection: sa.engine.Connection, sender_id: str) -> int | None:
+            table = self.SQLEvent.__table__
+            query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+            return connection.execute(query).scalar()
+
+        def _retrieve_latest_session(self, sender_id: str) -> Any:
+            from rasa.shared.core.trackers import DialogueStateTracker
+
+            with self.engine.connect() as connection:
+                last_event_id = self._last_event_id(connection, sender_id)
+            kept = self.cache.reusable(sender_id, last_event_id)
+            if kept is not None:
+                return kept
+            with self.session_scope() as session:
+                rows = self._event_query(session, sender_id, False).all()
+            if not rows or self.domain is None:
+                self.cache.forget(sender_id)
+                return None
+            events = [json.loads(row.data) for row in rows]
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            stored = StoredTracker(tracker, len(rows), max(row.id for row in rows), True)
+            self.cache.remember(sender_id, stored)
+            return tracker
+
+        def _save(self, tracker: Any) -> None:
+            sender_id = tracker.sender_id
+            known = self.cache.known(sender_id, tracker)
+            with self.engine.begin() as connection:
+                last_event_id = self._last_event_id(connection, sender_id)
+                if known is None or known.last_event_id != last_event_id:
+                    known = None  # not ours, or written elsewhere meanwhile: Rasa's own way
+                else:
+                    new = list(itertools.islice(tracker.events, known.stored, None))
+                    if new:
+                        connection.execute(
+                            self.SQLEvent.__table__.insert(),
+                            [event_row(sender_id, event) for event in new],
+                        )
+                        last_event_id = self._last_event_id(connection, sender_id)
+            if known is None:
+                asyncio.run(SQLTrackerStore.save(self, tracker))
+                with self.engine.connect() as connection:
+                    last_event_id = self._last_event_id(connection, sender_id)
+                reusable = False
+            else:
+                reusable = known.reusable and not any(
+                    isinstance(event, SessionStarted) for event in new
+                )
+            entry = StoredTracker(tracker, len(tracker.events), last_event_id, reusable)
+            self.cache.remember(sender_id, entry)
+
     return ThreadedSQLTrackerStore
+
+
+def event_row(sender_id: str, event: Any) -> dict[str, Any]:
+    """One of Rasa's `events` rows, as its SQLTrackerStore.save writes it."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
