@@ -15,6 +15,7 @@ from bot.gateway import Gateway
 from bot.handlers import add_patient_handlers
 from bot.inbox import DurableUpdateQueue
 from bot.ordering import PerChatUpdateProcessor
+from bot.transport import AiohttpRequest
 from bot.turns import TurnRunner
 from storage import Repository
 from storage.durable import DurableStore
@@ -62,13 +63,10 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .update_queue(DurableUpdateQueue(store, message("dialogue_unavailable")))
         .concurrent_updates(processor)
-        .connection_pool_size(16)
-        .pool_timeout(30)
-        # A busy machine (TensorFlow holds the GIL in bursts) must not turn into lost calls.
-        .read_timeout(20)
-        .write_timeout(20)
-        .connect_timeout(10)
-        .get_updates_read_timeout(30)
+        # Timeouts are generous: a busy machine (TensorFlow holds the GIL in bursts) must not
+        # turn into lost calls.
+        .request(AiohttpRequest(connection_pool_size=16))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=30))
     )
     if settings.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
