@@ -22,6 +22,7 @@ from bot.logs import log_name, pseudonym
 from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.receipts import ReceiptRenderer
 from bot.render import keyboard, split_text, to_html
+from storage.refs import IncomingRecord
 
 if TYPE_CHECKING:
     from storage.durable import DurableStore, OutboxEntry
@@ -44,6 +45,8 @@ class StaffDesk(Protocol):
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None: ...
 
     async def holds(self, patient: PatientRef) -> bool: ...
+
+    def holds_case(self, case: CaseRef | None) -> bool: ...
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None: ...
 
@@ -143,31 +146,39 @@ class Gateway:
             language_code=user.language_code,
         )
 
-    async def record_incoming(self, patient: PatientRef, incoming: Message) -> None:
-        """Keep everything the patient sent, media included, before anything else can fail.
+    async def begin_turn(
+        self, user: User, chat_id: int, incoming: IncomingRecord
+    ) -> tuple[PatientRef, bool]:
+        """The patient's record refreshed and what they sent kept (once), before anything else
+        can fail; and whether a staff member holds their case."""
+        turn = await self.repository.begin_patient_turn(
+            telegram_user_id=user.id,
+            chat_id=chat_id,
+            display_name=user.full_name,
+            language_code=user.language_code,
+            incoming=incoming,
+        )
+        held = self.staff is not None and self.staff.holds_case(turn.open_case)
+        return turn.patient, held
 
-        Idempotent: an update handled again after a crash does not store its message twice.
-        """
-        if await self.repository.find_message(incoming.chat_id, incoming.message_id):
-            return
+    async def begin_message_turn(self, user: User, incoming: Message) -> tuple[PatientRef, bool]:
+        """`begin_turn` for a message, media included."""
         media_type, file_id = media_of(incoming)
-        await self.repository.record_message(
-            patient_id=patient.id,
-            direction="in",
-            author="patient",
+        record = IncomingRecord(
             text=incoming.text or incoming.caption,
             chat_id=incoming.chat_id,
             telegram_message_id=incoming.message_id,
             media_type=media_type,
             file_id=file_id,
         )
+        return await self.begin_turn(user, incoming.chat_id, record)
 
     async def on_patient_message(self, user: User, incoming: Message) -> None:
         """A message from a patient in a private chat."""
-        patient = await self.register(user, incoming.chat_id)
-        await self.record_incoming(patient, incoming)
+        patient, held = await self.begin_message_turn(user, incoming)
+        media_type, _ = media_of(incoming)
         text = (incoming.text or incoming.caption or "").strip()
-        if self.staff is not None and await self.staff.holds(patient):
+        if self.staff is not None and held:
             await self.staff.relay_from_patient(patient, incoming)
             if text and await self.is_red_flag(text):
                 # The person holding the case may not be looking: the patient gets the
@@ -179,7 +190,6 @@ class Gateway:
                 )
                 await self.staff.alert_emergency(patient)
             return
-        media_type, _ = media_of(incoming)
         if media_type is not None:
             await self.say(patient, message(f"media_received.{media_type}"))
             if not text:
@@ -240,17 +250,14 @@ class Gateway:
         self, user: User, chat_id: int, payload: str, turn: TurnContext
     ) -> None:
         """A button press or command, sent to the dialogue model as an intent payload."""
-        patient = await self.register(user, chat_id)
-        await self.repository.record_message(
-            patient_id=patient.id,
-            direction="in",
-            author="patient",
+        record = IncomingRecord(
             text=payload,
             chat_id=chat_id,
             telegram_message_id=turn.message_id,
             media_type="button" if turn.callback_message_id else None,
         )
-        if self.staff is not None and await self.staff.holds(patient):
+        patient, held = await self.begin_turn(user, chat_id, record)
+        if held:
             await self.say(patient, message("with_staff_notice"))
             return
         await self.converse(patient, payload, turn)

@@ -101,8 +101,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     gateway = gateway_of(context)
     if update.effective_user is None or update.effective_message is None:
         return
-    patient = await gateway.register(update.effective_user, update.effective_message.chat_id)
-    await gateway.record_incoming(patient, update.effective_message)
+    patient, _ = await gateway.begin_message_turn(update.effective_user, update.effective_message)
     await gateway.say(patient, message("unknown_command"))
 
 

@@ -186,7 +186,10 @@ class StaffDeskService:
 
     async def holds(self, patient: PatientRef) -> bool:
         """Whether a staff member holds this patient's case (then the bot stays silent)."""
-        case = await self.repository.open_case_for(patient.id)
+        return self.holds_case(await self.repository.open_case_for(patient.id))
+
+    def holds_case(self, case: CaseRef | None) -> bool:
+        """Whether a staff member holds this (open) case."""
         return case is not None and case.status == "with_staff"
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None:

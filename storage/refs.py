@@ -105,3 +105,22 @@ class ErasureReport:
     tracker_events_deleted: int
     # Staff forum topics of the erased cases: the gateway deletes them in Telegram.
     staff_thread_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IncomingRecord:
+    """What a patient sent, for the transcript (a message, a command or a button's payload)."""
+
+    text: str | None
+    chat_id: int
+    telegram_message_id: int | None
+    media_type: str | None = None
+    file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientTurn:
+    """A patient's turn as it starts: their refreshed record and their open case, if any."""
+
+    patient: PatientRef
+    open_case: CaseRef | None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from storage import Repository
+import sqlalchemy as sa
+
+from storage import Database, Repository
+from storage.refs import IncomingRecord
 
 PATIENT_CHAT = 800
 STAFF_GROUP = -1001234567890  # supergroup ids exceed 32 bits
@@ -116,3 +119,42 @@ async def test_a_relay_link_added_after_the_copy_is_made(repo: Repository) -> No
     linked = await repo.find_by_relayed(9001, STAFF_GROUP)
     assert (linked.chat_id, linked.telegram_message_id, linked.text) == (PATIENT_CHAT, 70, "hello?")
     assert not await repo.link_relay(PATIENT_CHAT, 71, STAFF_GROUP, 9002)
+
+
+async def test_a_patients_turn_begins_in_one_transaction(repo: Repository, db: Database) -> None:
+    commits: list[int] = []
+    sa.event.listen(db.engine.sync_engine, "commit", lambda _connection: commits.append(1))
+
+    first = await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha", "hi", _typed("hello", 51))
+
+    assert len(commits) == 1
+    assert first.open_case is None and first.patient.display_name == "Asha"
+    case = await repo.open_case(
+        patient_id=first.patient.id, reason="human_request", urgency="normal", summary={}
+    )
+    second = await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha R", None, _typed("more", 52))
+    assert second.open_case is not None and second.open_case.id == case.id
+    assert second.patient.id == first.patient.id
+    assert (second.patient.display_name, second.patient.language_code) == ("Asha R", "hi")
+
+
+async def test_a_message_handled_again_is_kept_once_and_button_presses_each_time(
+    repo: Repository,
+) -> None:
+    turn = await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha", None, _typed("hello", 51))
+    await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha", None, _typed("hello", 51))
+    press = IncomingRecord("/agree", PATIENT_CHAT, None, media_type="button")
+    await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha", None, press)
+    await repo.begin_patient_turn(800, PATIENT_CHAT, "Asha", None, press)
+
+    messages = await repo.last_messages(turn.patient.id, limit=10)
+    assert [(m.text, m.media_type) for m in messages] == [
+        ("hello", None),
+        ("/agree", "button"),
+        ("/agree", "button"),
+    ]
+    assert all(m.direction == "in" and m.author == "patient" for m in messages)
+
+
+def _typed(text: str, message_id: int) -> IncomingRecord:
+    return IncomingRecord(text, PATIENT_CHAT, message_id)
