@@ -84,6 +84,11 @@ def threaded_tracker_store_class() -> type[SQLTrackerStore]:
         def __init__(self, *args: Any, cache_size: int = TRACKER_CACHE_SIZE, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.cache = TrackerCache(cache_size)
+            table = self.SQLEvent.__table__
+            # Built once: SQLAlchemy's statement building was a visible share of each turn.
+            self._last_event_id_query = sa.select(sa.func.max(table.c.id)).where(
+                table.c.sender_id == sa.bindparam("sender")
+            )
 
         async def retrieve(self, sender_id: str) -> Any:
             return await asyncio.to_thread(self._retrieve_latest_session, sender_id)
@@ -98,9 +103,7 @@ def threaded_tracker_store_class() -> type[SQLTrackerStore]:
             return await _in_thread(super().keys())
 
         def _last_event_id(self, connection: sa.engine.Connection, sender_id: str) -> int | None:
-            table = self.SQLEvent.__table__
-            query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
-            return connection.execute(query).scalar()
+            return connection.execute(self._last_event_id_query, {"sender": sender_id}).scalar()
 
         def _retrieve_latest_session(self, sender_id: str) -> Any:
             from rasa.shared.core.trackers import DialogueStateTracker
@@ -124,29 +127,35 @@ def threaded_tracker_store_class() -> type[SQLTrackerStore]:
         def _save(self, tracker: Any) -> None:
             sender_id = tracker.sender_id
             known = self.cache.known(sender_id, tracker)
-            with self.engine.begin() as connection:
-                last_event_id = self._last_event_id(connection, sender_id)
-                if known is None or known.last_event_id != last_event_id:
-                    known = None  # not ours, or written elsewhere meanwhile: Rasa's own way
-                else:
-                    new = list(itertools.islice(tracker.events, known.stored, None))
-                    if new:
-                        connection.execute(
-                            self.SQLEvent.__table__.insert(),
-                            [event_row(sender_id, event) for event in new],
-                        )
-                        last_event_id = self._last_event_id(connection, sender_id)
-            if known is None:
+            if known is None:  # not read or written here: Rasa's own way (it counts the rows)
                 asyncio.run(SQLTrackerStore.save(self, tracker))
                 with self.engine.connect() as connection:
                     last_event_id = self._last_event_id(connection, sender_id)
-                reusable = False
-            else:
-                reusable = known.reusable and not any(
-                    isinstance(event, SessionStarted) for event in new
-                )
+                entry = StoredTracker(tracker, len(tracker.events), last_event_id, False)
+                self.cache.remember(sender_id, entry)
+                return
+            # Read or written by this process in this turn: nobody else wrote since, as the
+            # conversation's lock is held, so the rows it lacks are the ones after `stored`.
+            new = list(itertools.islice(tracker.events, known.stored, None))
+            last_event_id = known.last_event_id
+            if new:
+                with self.engine.begin() as connection:
+                    last_event_id = self._insert(connection, sender_id, new)
+            reusable = known.reusable and not any(isinstance(e, SessionStarted) for e in new)
             entry = StoredTracker(tracker, len(tracker.events), last_event_id, reusable)
             self.cache.remember(sender_id, entry)
+
+        def _insert(
+            self, connection: sa.engine.Connection, sender_id: str, events: list[Any]
+        ) -> int | None:
+            """Insert the events' rows; the conversation's newest row id after them."""
+            table = self.SQLEvent.__table__
+            rows = [event_row(sender_id, event) for event in events]
+            if connection.dialect.full_returning:
+                inserted = connection.execute(table.insert().values(rows).returning(table.c.id))
+                return max(inserted.scalars())
+            connection.execute(table.insert(), rows)
+            return self._last_event_id(connection, sender_id)
 
     return ThreadedSQLTrackerStore
 

@@ -92,6 +92,14 @@ async def test_a_saved_tracker_is_handed_out_again_without_reading_its_events(st
     assert len(executed) == 1 and "max(" in executed[0].lower()
     assert third.latest_message.text == "hello again"
 
+    executed.clear()
+    for event in _turn("and once more"):
+        third.update(event)
+    await store.save(third)
+    # Its new rows only: no recount of the conversation (and the new row id, on SQLite).
+    assert executed[0].lstrip().upper().startswith("INSERT")
+    assert len(executed) <= 2 and not any("count(" in s.lower() for s in executed)
+
 
 async def test_saving_a_kept_tracker_writes_only_its_new_events_once(
     store: Any, database_url: str
