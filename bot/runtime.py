@@ -6,7 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from telegram import Update
 from telegram.error import NetworkError, TimedOut
@@ -47,7 +47,8 @@ def redis_lock_store_arguments(redis_url: str) -> dict[str, Any]:
         "host": parsed.hostname or "127.0.0.1",
         "port": parsed.port or 6379,
         "db": int(parsed.path.lstrip("/") or 0),
-        "password": parsed.password,
+        "username": unquote(parsed.username) if parsed.username else None,
+        "password": unquote(parsed.password) if parsed.password else None,
         "use_ssl": parsed.scheme == "rediss",
     }
 

@@ -406,3 +406,21 @@ async def test_two_workers_handle_one_chat_one_turn_at_a_time_in_arrival_order(
     await asyncio.gather(*tasks)
     assert most_inside == 1, "two workers were inside one chat's turn at once"
     assert order == list(range(10))
+
+
+def test_a_redis_url_with_a_user_and_password_authenticates_as_that_user(
+    client: redis.Redis,
+) -> None:
+    from bot.runtime import make_lock_store
+
+    user, password = f"triage-{uuid.uuid4().hex[:8]}", "p@ss/word"
+    client.acl_setuser(
+        user, enabled=True, passwords=[f"+{password}"], keys=["*"], commands=["+@all"]
+    )
+    try:
+        url = f"redis://{user}:p%40ss%2Fword@{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+        store = make_lock_store(url)
+        assert store is not None
+        assert store.red.acl_whoami() == user
+    finally:
+        client.acl_deluser(user)
