@@ -7,9 +7,8 @@ import signal
 import subprocess
 import sys
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings, settings_or_exit
 from bot.logs import configure
-from bot.paths import ROOT
 
 
 async def serve(settings: Settings, token: str) -> None:
@@ -30,11 +29,7 @@ async def serve(settings: Settings, token: str) -> None:
 
 def main() -> None:
     """Validate the settings, make sure the model is trained, then run."""
-    try:
-        settings = load_settings(dotenv=ROOT / ".env")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    settings = settings_or_exit()
     configure(settings.log_level)
     from bot.model import ensure_model
 

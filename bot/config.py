@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +175,14 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         rate_limit=rate_limit == "on",
         log_level=level,
     )
+
+
+def settings_or_exit() -> Settings:
+    """The settings from the environment and `.env`, or exit 2 with the one-line error."""
+    from bot.paths import ROOT
+
+    try:
+        return load_settings(dotenv=ROOT / ".env")
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

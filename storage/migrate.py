@@ -6,7 +6,6 @@ table: the release step before several workers start (see the Procfile).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,15 +77,9 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 def main() -> None:
     """Migrate DATABASE_URL (the release step of a deployment with several workers)."""
-    from bot.config import ConfigError, load_settings
-    from bot.paths import ROOT
+    from bot.config import settings_or_exit
 
-    try:
-        settings = load_settings(dotenv=ROOT / ".env")
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    prepare_database(settings.database_url)
+    prepare_database(settings_or_exit().database_url)
     print("database migrated")
 
 

@@ -89,11 +89,17 @@ def test_webhook_settings_are_parsed() -> None:
     assert settings.webhook.path == "telegram/hook"
 
 
-def test_bad_setting_at_start_is_one_clear_line_and_a_nonzero_exit() -> None:
+@pytest.mark.parametrize("module", ["bot", "storage.migrate"])
+def test_bad_setting_at_start_is_one_clear_line_and_a_nonzero_exit(module: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     env["TELEGRAM_MODE"] = "smoke-signals"
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-W", "ignore::RuntimeWarning", "-m", module],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
