@@ -68,6 +68,7 @@ class InProcessDialogue:
             text,
             output_channel=channel,
             sender_id=sender_id,
+            parse_data=payload_parse_data(text, self._agent.domain),
             input_channel="telegram",
             metadata=dict(metadata),
         )
@@ -83,6 +84,37 @@ class InProcessDialogue:
 
     async def close(self) -> None:
         """Nothing to release: the tracker store's engine goes with the process."""
+
+
+def payload_parse_data(text: str, domain: Any) -> dict[str, Any] | None:
+    """What Rasa's NLU makes of a button payload (`/intent{"entity": "value"}`), without it.
+
+    Rasa 3.6 runs the whole NLU pipeline (DIET's TensorFlow included) on a payload and then
+    throws its result away: the pipeline's last step, RegexMessageHandler, replaces it with
+    this same unpacking. Most turns are button presses. None when the text is not a valid
+    payload: then the pipeline must read it.
+    """
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    if not text.lstrip().startswith("/"):
+        return None
+    original = Message({TEXT: text})
+    unpacked = YAMLStoryReader.unpack_regex_message(
+        original, domain, entity_extractor_name=RegexMessageHandler.__name__
+    )
+    if unpacked is original:
+        return None
+    # As MessageProcessor._parse_message_with_graph shapes the pipeline's output.
+    parse_data: dict[str, Any] = {
+        TEXT: "",
+        INTENT: {INTENT_NAME_KEY: None, "confidence": 0.0},
+        ENTITIES: [],
+    }
+    parse_data.update(unpacked.as_dict(only_output_properties=True))
+    return parse_data
 
 
 @functools.cache

@@ -12,10 +12,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+import yaml
 
 from bot.actionserver import ActionServer, free_port
 from bot.dialogue import Dialogue
-from bot.dialogue.inprocess import InProcessDialogue
+from bot.dialogue.inprocess import InProcessDialogue, payload_parse_data
 from bot.dialogue.remote import RemoteDialogue
 from bot.model import ensure_model
 from bot.paths import ROOT
@@ -105,6 +106,42 @@ async def test_in_process_agent_answers_from_the_model(
 ) -> None:
     dialogue = await InProcessDialogue.load(model, action_server.webhook_url)
     await _check_start_and_greet(dialogue, "seam-inprocess")
+    await dialogue.close()
+
+
+def _button_payloads() -> set[str]:
+    """Every button payload the assistant offers (domain responses and our content)."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            payload = node.get("payload")
+            if isinstance(payload, str):
+                found.add(payload)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in (ROOT / "domain.yml", ROOT / "content" / "dialogue.yml"):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return found
+
+
+async def test_a_button_payload_is_read_as_rasas_whole_pipeline_reads_it(
+    model: Path, action_server: ActionServer
+) -> None:
+    dialogue = await InProcessDialogue.load(model, action_server.webhook_url)
+    agent = dialogue._agent
+    payloads = _button_payloads()
+    assert len(payloads) >= 10 and any("{" in p for p in payloads)
+    for payload in sorted(payloads):
+        assert payload_parse_data(payload, agent.domain) == await agent.parse_message(payload)
+    # Not a payload Rasa can unpack: left to the pipeline.
+    for text in ("hello there", "/no_such_intent", " / spaced", "/affirm{broken"):
+        shortcut = payload_parse_data(text, agent.domain)
+        assert shortcut is None or shortcut == await agent.parse_message(text)
     await dialogue.close()
 
 
