@@ -115,3 +115,19 @@ def tree_cpu_seconds(pid: int, proc: Path = PROC) -> dict[str, float]:
     own = cpu_seconds(pid, proc) or 0.0
     kids = sum(cpu_seconds(child, proc) or 0.0 for child in children(pid, proc))
     return {"self": own, "children": kids}
+
+
+def machine_cpu_from_stat(stat_text: str, ticks_per_second: int) -> dict[str, float]:
+    """Busy and idle CPU seconds of the whole machine so far, from /proc/stat's `cpu` line."""
+    fields = [int(v) for v in stat_text.splitlines()[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return {
+        "busy": (user + nice + system + irq + softirq + steal) / ticks_per_second,
+        "idle": (idle + iowait) / ticks_per_second,
+    }
+
+
+def machine_cpu_seconds(proc: Path = PROC) -> dict[str, float]:
+    import os
+
+    return machine_cpu_from_stat((proc / "stat").read_text(), os.sysconf("SC_CLK_TCK"))

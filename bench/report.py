@@ -86,6 +86,13 @@ def _number(value: float | int | None, unit: str = "", digits: int = 1) -> str:
     return f"{value:.{digits}f}{unit}"
 
 
+def _busy(machine: dict[str, float] | None) -> str:
+    """Busy share of all the machine's CPUs during the load window."""
+    if not machine or machine["busy"] + machine["idle"] <= 0:
+        return "-"
+    return f"{100 * machine['busy'] / (machine['busy'] + machine['idle']):.0f} %"
+
+
 def format_table(results: dict[str, Any]) -> str:
     """A plain-text table: figures side by side, then the targets."""
     e2e = results.get("e2e") or {}
@@ -116,6 +123,7 @@ def format_table(results: dict[str, Any]) -> str:
             _number(_get(e2e, "memory", "tree_peak_rss_mib"), " MiB", 0),
             "",
         ),
+        ("machine CPU busy during load", _busy(e2e.get("machine_cpu_seconds_during_load")), ""),
         ("cold start to first reply", _number(e2e.get("cold_start_s"), " s"), ""),
         ("training time (rasa train)", _number(results.get("training_s"), " s"), ""),
     ]

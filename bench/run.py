@@ -30,7 +30,7 @@ from bench.databases import database_url
 from bench.load import run_load
 from bench.machine import machine_info
 from bench.outcome import BatchOutcome, ConversationOutcome
-from bench.procfs import cpu_seconds, tree_cpu_seconds
+from bench.procfs import cpu_seconds, machine_cpu_seconds, tree_cpu_seconds
 from bench.profiling import Sampler, top_frames
 from bench.report import format_table, last_training_figure, write_json
 from bench.scaleout.proxy import Proxy
@@ -250,11 +250,15 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
 
         sampler = start_sampler(args, bot.pid, "load")
         cpu_before = [cpu_snapshot(worker.pid) for worker in workers]
+        machine_before = machine_cpu_seconds()
         batch = await run_load(
             converse, args.patients, args.conversations, args.duration, "bot", FIRST_USER_ID
         )
+        machine_after = machine_cpu_seconds()
         cpu_after = [cpu_snapshot(worker.pid) for worker in workers]
         figures["cpu_seconds_during_load"] = cpu_spent(cpu_before[0], cpu_after[0])
+        # Everyone's CPU, PostgreSQL, nginx and the kernel included: how much was left idle.
+        figures["machine_cpu_seconds_during_load"] = cpu_spent(machine_before, machine_after)
         if len(workers) > 1:
             figures["cpu_seconds_during_load_per_worker"] = [
                 cpu_spent(b, a) for b, a in zip(cpu_before, cpu_after, strict=True)

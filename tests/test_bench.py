@@ -12,6 +12,7 @@ from bench.procfs import (
     MemoryWatch,
     children,
     cpu_seconds_from_stat,
+    machine_cpu_from_stat,
     parent_pid,
     status_kib,
 )
@@ -73,6 +74,11 @@ def test_stat_fields_survive_a_command_with_spaces_and_parentheses() -> None:
     stat = "4242 (python -m (bot)) S 4200 4242 4242 0 -1 4194560 1 0 0 0 250 50 0 0 20 0"
     assert parent_pid(stat) == 4200
     assert cpu_seconds_from_stat(stat, 100) == pytest.approx(3.0)
+
+
+def test_machine_cpu_counts_steal_as_busy_and_iowait_as_idle() -> None:
+    stat = "cpu  1000 10 200 5000 40 5 5 30 0 0\ncpu0 500 5 100 2500 20 2 3 15 0 0\n"
+    assert machine_cpu_from_stat(stat, 100) == {"busy": 12.5, "idle": 50.4}
 
 
 def _fake_proc(root: Path, processes: dict[int, tuple[int, int, int]]) -> Path:
