@@ -329,7 +329,6 @@ class Gateway:
         self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
     ) -> None:
         """Append the decision as the action reported it, tied to the Telegram message answered."""
-        case = await self.repository.open_case_for(patient.id)
         await self.repository.record_consent(
             patient_id=patient.id,
             clause_id=str(payload["clause_id"]),
@@ -337,7 +336,7 @@ class Gateway:
             text_sha256=str(payload["text_sha256"]),
             decision=str(payload["decision"]),
             answered_message_id=turn.answered_message_id,
-            case_id=case.id if case else None,
+            in_open_case=True,
         )
         log.info(
             "consent decision recorded",

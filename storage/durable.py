@@ -112,8 +112,9 @@ class DurableStore:
             return [json.loads(payload) for payload in rows]
 
     async def mark_processed(self, update_id: int) -> None:
-        async with self._db.session() as session, session.begin():
-            await session.execute(
+        # A Core connection, not an ORM session: this runs once per turn (bench/README.md).
+        async with self._db.engine.begin() as connection:
+            await connection.execute(
                 sa.update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
                 .values(processed_at=utcnow(), attempts=InboxUpdate.attempts + 1)
@@ -134,8 +135,8 @@ class DurableStore:
             .scalar_subquery()
         )
         decided = sa.exists().where(OutboxMessage.update_id == update_id)
-        async with self._db.session() as session:
-            row = (await session.execute(sa.select(processed.is_not(None), decided))).one()
+        async with self._db.engine.connect() as connection:
+            row = (await connection.execute(sa.select(processed.is_not(None), decided))).one()
         if row[0]:
             return "processed"
         return "decided" if row[1] else "new"

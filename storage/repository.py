@@ -285,10 +285,16 @@ class Repository:
         decision: str,
         answered_message_id: int | None,
         case_id: int | None = None,
+        in_open_case: bool = False,
     ) -> ConsentRef:
+        """Append a decision; `in_open_case`: tied to the patient's open case, if any, read in
+        the same transaction."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
         async with self._transaction() as session:
+            if in_open_case:
+                open_case = await _open_case_row(session, patient_id)
+                case_id = open_case.id if open_case is not None else None
             row = ConsentRecord(
                 patient_pseudonym=await _pseudonym_of(session, patient_id),
                 case_id=case_id,

@@ -159,3 +159,31 @@ async def _decisions(db: Database) -> dict[int, str]:
     async with db.engine.connect() as connection:
         rows = await connection.execute(sa.text("SELECT id, decision FROM consent_records"))
         return {row.id: row.decision for row in rows}
+
+
+async def test_a_decision_in_the_open_case_is_tied_to_it_in_one_transaction(
+    repo: Repository, db: Database
+) -> None:
+    patient = await repo.upsert_patient(555, 555, "Asha R", "en")
+    clause = load_clauses()[0]
+    decision = {
+        "patient_id": patient.id,
+        "clause_id": clause.id,
+        "version": clause.version,
+        "text_sha256": clause.sha256,
+        "decision": "agreed",
+        "answered_message_id": 10,
+        "in_open_case": True,
+    }
+    without_case = await repo.record_consent(**decision)
+    case = await repo.open_case(
+        patient_id=patient.id, reason="second_opinion", urgency="normal", summary={}
+    )
+    commits: list[int] = []
+    sa.event.listen(db.engine.sync_engine, "commit", lambda _connection: commits.append(1))
+
+    with_case = await repo.record_consent(**decision)
+
+    assert without_case.case_id is None
+    assert with_case.case_id == case.id
+    assert len(commits) == 1
