@@ -95,7 +95,7 @@ class Repository:
         incoming: IncomingRecord,
     ) -> PatientTurn:
         """A patient's turn starts: their record refreshed, what they sent kept, and their open
-        case read, in one transaction (three round trips were a turn's largest database cost).
+        case read, in one transaction (it was four: upsert, find, record, open case).
 
         Idempotent: a message handled again after a crash is not stored twice.
         """
