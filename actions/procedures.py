@@ -7,7 +7,6 @@ procedure from what a patient typed, and generating `nlu/procedures.yml` from it
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
 import re
 import sys
@@ -26,12 +25,6 @@ DEFAULT_NLU_PATH = REPO_ROOT / "nlu" / "procedures.yml"
 CATEGORIES = ("cosmetic", "reconstructive", "depends")
 PURPOSE_CATEGORIES = ("cosmetic", "reconstructive")
 PURPOSES = ("appearance", "function")
-
-# Typos must be close to a known name: "brest lift" (0.95) and "rhinoplasti" (0.91) pass,
-# while a different thing that shares words ("eye surgery" vs "eyelid surgery", 0.88) does not.
-FUZZY_CUTOFF = 0.9
-# Below this length one typo changes too much of the word to guess safely.
-FUZZY_MIN_LENGTH = 5
 
 # Characters Rasa's training-data reader would take for entity markup or comments.
 _FORBIDDEN_IN_TERMS = re.compile(r"[\[\](){}\"#\n|]")
@@ -61,6 +54,18 @@ class Procedure:
     # Keys "appearance" and "function"; empty unless category == "depends".
     # Left out of the hash so a Procedure stays hashable despite holding a dict.
     by_purpose: dict[str, PurposeAnswer] = field(default_factory=dict, hash=False)
+    # For "depends": the category it usually is, which the answer leads with.
+    usual: str | None = None
+
+    @property
+    def usual_purpose(self) -> str | None:
+        """The purpose ("appearance" or "function") whose category is the usual one."""
+        return next((p for p, a in self.by_purpose.items() if a.category == self.usual), None)
+
+    @property
+    def exception_purpose(self) -> str | None:
+        """The purpose that makes a purpose-dependent procedure the other category."""
+        return next((p for p, a in self.by_purpose.items() if a.category != self.usual), None)
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -139,10 +144,15 @@ def _parse_procedure(entry: Any, index: int) -> Procedure:
     surgical = entry.get("surgical")
     if not isinstance(surgical, bool):
         raise ValueError(f"{where}: 'surgical' must be true or false")
+    usual = entry.get("usual")
     if category == "depends":
         by_purpose = _parse_purposes(entry.get("by_purpose"), where)
-    elif entry.get("by_purpose"):
-        raise ValueError(f"{where}: by_purpose is only for category 'depends'")
+        if usual not in PURPOSE_CATEGORIES:
+            raise ValueError(
+                f"{where}: category 'depends' needs 'usual', one of {PURPOSE_CATEGORIES}"
+            )
+    elif entry.get("by_purpose") or usual is not None:
+        raise ValueError(f"{where}: by_purpose and usual are only for category 'depends'")
     else:
         by_purpose = {}
     return Procedure(
@@ -153,6 +163,7 @@ def _parse_procedure(entry: Any, index: int) -> Procedure:
         surgical=surgical,
         synonyms=_parse_synonyms(entry.get("synonyms"), where),
         by_purpose=by_purpose,
+        usual=usual,
     )
 
 
@@ -205,41 +216,17 @@ def load_procedures(path: Path | None = None) -> dict[str, Procedure]:
 # --- finding a procedure from typed text --------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def _term_index(path: Path | None = None) -> dict[str, str]:
-    """Normalized id, name and synonyms -> procedure id."""
-    index: dict[str, str] = {}
-    for procedure in load_procedures(path).values():
-        for term in (procedure.id, *procedure.terms):
-            index[normalize(term)] = procedure.id
-    return index
-
-
-def _contained_term(text: str, index: Mapping[str, str]) -> str | None:
-    """The longest known term appearing as whole words in text ("breast lift surgery")."""
-    padded = f" {text} "
-    found = [term for term in index if f" {term} " in padded]
-    return max(found, key=len) if found else None
-
-
 def find_procedure(name: str) -> Procedure | None:
     """The procedure a patient means by `name` (id, name or synonym), or None if unknown.
 
-    Case, whitespace and punctuation do not matter; a small typo is forgiven, but a name
-    that is only similar to a known one ("Kessler fold lift") is not guessed at.
+    Case, spacing and punctuation do not matter and a small typo is forgiven
+    (understanding/catalog.py); a name only similar to a known one ("Kessler fold lift")
+    is not guessed at. Within a longer text, the first procedure it names.
     """
-    text = normalize(name)
-    if not text:
-        return None
-    procedures = load_procedures()
-    index = _term_index()
-    term: str | None = text if text in index else None
-    if term is None and len(text) >= FUZZY_MIN_LENGTH:
-        close = difflib.get_close_matches(text, index.keys(), n=1, cutoff=FUZZY_CUTOFF)
-        term = close[0] if close else None
-    if term is None:
-        term = _contained_term(text, index)
-    return procedures[index[term]] if term is not None else None
+    from understanding.catalog import catalog_matcher
+
+    matches = catalog_matcher().find(name)
+    return load_procedures()[matches[0].procedure_id] if matches else None
 
 
 # --- NLU generation -----------------------------------------------------------------
