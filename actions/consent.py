@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import Clause, clause_by_slot, consent_clauses
+from actions.digressions import answer_digression, misunderstood
 from actions.forms_common import (
     INTERRUPT_INTENTS,
     entity_values,
@@ -77,18 +78,21 @@ class ValidateConsentForm(FormValidationAction):
         # Setting the asked slot to None keeps the form from rejecting the message, so
         # it asks the same clause again.
         ask_again: list[EventType] = [SlotSet(clause.slot, None)]
-        if intent in DECISIONS and intent_confidence(tracker) < DECISION_CONFIDENCE:
-            # A yes the model is unsure of (gibberish often reads as affirm) is no consent.
-            say(dispatcher, "consent_please_choose")
+        answered = answer_digression(dispatcher, tracker, domain)
+        if answered is not None:
+            return [*ask_again, *answered]
+        if intent == "ask_consent_question":
+            text = str(tracker.latest_message.get("text") or "")
+            answer = topic_clause(text, clause)
+            say(dispatcher, "consent_explanation", explanation=answer.explanation)
             return ask_again
-        if intent not in DECISIONS:
-            if intent == "ask_consent_question":
-                text = str(tracker.latest_message.get("text") or "")
-                answer = topic_clause(text, clause)
-                say(dispatcher, "consent_explanation", explanation=answer.explanation)
-            else:
-                say(dispatcher, "consent_please_choose")
-            return ask_again
+        if intent not in DECISIONS or intent_confidence(tracker) < DECISION_CONFIDENCE:
+            # Not a yes or no, or one the model is unsure of (gibberish often reads as
+            # affirm): no consent either way.
+            return [
+                *ask_again,
+                *misunderstood(dispatcher, tracker, "consent_please_choose", "offer_person"),
+            ]
         numbers = entity_values(tracker, "clause")
         if numbers and numbers[-1] != str(clause.number):
             say(dispatcher, "consent_stale_button")

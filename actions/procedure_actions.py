@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
@@ -14,19 +13,7 @@ from actions.replies import say
 if TYPE_CHECKING:
     from actions.procedures import Procedure
 
-PURPOSES = ("appearance", "function")
-# Words that never name a procedure; skipping them keeps the typo-tolerant lookup
-# from matching a short everyday word to a procedure name.
-_NOT_PROCEDURE_WORDS = frozenset(
-    """
-    a an the is it its this that my me i of for to in on or and be was are what which
-    plastic cosmetic surgery surgeon operation procedure treatment kind type category
-    kya hai ya hota hoti ka ki ke ye yeh woh wo mera meri tell about please pls plz
-    reconstructive aesthetic question know want get do does can
-    """.split()
-)
-_MAX_NGRAM = 4
-_MIN_CANDIDATE_CHARS = 4
+CATALOG_EXTRACTOR = "ProcedureCatalogExtractor"
 
 
 def find_procedure(name: str) -> Procedure | None:
@@ -37,30 +24,15 @@ def find_procedure(name: str) -> Procedure | None:
 
 
 def _entity(tracker: Tracker, entity: str) -> dict[str, Any] | None:
-    return next(
-        (e for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity),
-        None,
-    )
+    """The entity of that type, the catalog's own match first."""
+    found = [e for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+    found.sort(key=lambda e: e.get("extractor") != CATALOG_EXTRACTOR)
+    return found[0] if found else None
 
 
 def _entity_value(tracker: Tracker, entity: str) -> str | None:
     found = _entity(tracker, entity)
     return str(found["value"]) if found and found.get("value") else None
-
-
-def _candidates(text: str) -> list[str]:
-    """Word n-grams of a message, longest first: a safety net when NLU tagged no entity."""
-    words = re.findall(r"[\w'-]+", text.lower())
-    grams: list[str] = []
-    for size in range(min(_MAX_NGRAM, len(words)), 0, -1):
-        for start in range(len(words) - size + 1):
-            gram = words[start : start + size]
-            if gram[0] in _NOT_PROCEDURE_WORDS or gram[-1] in _NOT_PROCEDURE_WORDS:
-                continue
-            joined = " ".join(gram)
-            if len(joined) >= _MIN_CANDIDATE_CHARS:
-                grams.append(joined)
-    return grams
 
 
 def procedure_in_message(tracker: Tracker) -> tuple[Procedure | None, str | None]:
@@ -73,11 +45,10 @@ def procedure_in_message(tracker: Tracker) -> tuple[Procedure | None, str | None
         written = written or str(entity.get("value"))
         found = find_procedure(str(entity.get("value"))) or find_procedure(written)
         return found, written
-    for candidate in _candidates(text):
-        found = find_procedure(candidate)
-        if found is not None:
-            return found, candidate
-    return None, None
+    if text.startswith("/"):
+        return None, None
+    found = find_procedure(text)
+    return found, (found.name if found else None)
 
 
 def _sentence_start(name: str) -> str:
@@ -90,29 +61,79 @@ def _phrase(text: str) -> str:
     return text.strip().rstrip(".")
 
 
-def answer_known(dispatcher: CollectingDispatcher, procedure: Procedure) -> None:
+def answer_known(
+    dispatcher: CollectingDispatcher, procedure: Procedure, buttons: bool = True
+) -> None:
     """Category first, then the one-line reason, with the next-step buttons."""
     say(
         dispatcher,
         f"procedure_{procedure.category}",
+        buttons=buttons,
         name=_sentence_start(procedure.name),
         reason=_phrase(procedure.reason),
     )
 
 
 def answer_for_purpose(
-    dispatcher: CollectingDispatcher, procedure: Procedure, purpose: str
+    dispatcher: CollectingDispatcher, procedure: Procedure, purpose: str, buttons: bool = True
 ) -> None:
     answer = procedure.by_purpose[purpose]
-    say(dispatcher, f"purpose_{answer.category}", reason=_phrase(answer.reason))
+    say(dispatcher, f"purpose_{answer.category}", buttons=buttons, reason=_phrase(answer.reason))
 
 
-def ask_purpose(dispatcher: CollectingDispatcher, procedure: Procedure) -> None:
-    say(dispatcher, "ask_purpose", name=_sentence_start(procedure.name))
+def answer_depends(dispatcher: CollectingDispatcher, procedure: Procedure) -> None:
+    """The usual category at once, when it would be the other, and the purpose buttons."""
+    usual, other = procedure.usual_purpose, procedure.exception_purpose
+    assert usual is not None and other is not None  # the loader guarantees both
+    say(
+        dispatcher,
+        f"procedure_depends_{procedure.usual}",
+        name=_sentence_start(procedure.name),
+        usual_reason=_phrase(procedure.by_purpose[usual].reason),
+        other_reason=_phrase(procedure.by_purpose[other].reason),
+    )
+
+
+def answer_procedure(
+    dispatcher: CollectingDispatcher,
+    procedure: Procedure,
+    purpose: str | None,
+    buttons: bool = True,
+) -> None:
+    """The answer for a known procedure: its category, or for a purpose-dependent one the
+    category for the purpose given, else the usual one and the exception."""
+    if procedure.category != "depends":
+        answer_known(dispatcher, procedure, buttons)
+    elif purpose in procedure.by_purpose:
+        answer_for_purpose(dispatcher, procedure, purpose, buttons)
+    else:
+        answer_depends(dispatcher, procedure)
+
+
+def answer_procedure_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, buttons: bool = True
+) -> list[EventType]:
+    """`ask_procedure_category` (or a purpose typed with a procedure): answer from the
+    knowledge, or say the procedure is unknown."""
+    text = str(tracker.latest_message.get("text") or "")
+    procedure, written = procedure_in_message(tracker)
+    remembered = tracker.get_slot("procedure")
+    purpose = _entity_value(tracker, "purpose")
+    if procedure is None and purpose and remembered:
+        procedure = find_procedure(str(remembered))
+    if procedure is None and written is None and (text.startswith("/") or purpose):
+        # The [Ask another] button, or a purpose with nothing to apply it to.
+        say(dispatcher, "ask_which_procedure")
+        return []
+    if procedure is None:
+        say(dispatcher, "unknown_procedure")
+        return [SlotSet("procedure", written), SlotSet("handoff_reason", "unknown_procedure")]
+    answer_procedure(dispatcher, procedure, purpose, buttons)
+    return [SlotSet("procedure", procedure.id), SlotSet("handoff_reason", None)]
 
 
 class ActionAnswerProcedure(Action):
-    """`ask_procedure_category`: answer from the knowledge, ask the purpose, or say unknown."""
+    """`ask_procedure_category`: answer from the knowledge, or say it is unknown."""
 
     def name(self) -> str:
         return "action_answer_procedure"
@@ -120,28 +141,7 @@ class ActionAnswerProcedure(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = str(tracker.latest_message.get("text") or "")
-        procedure, written = procedure_in_message(tracker)
-        if procedure is None and written is None and text.startswith("/"):
-            # The [Ask another] button: no name yet, so ask for one.
-            say(dispatcher, "ask_which_procedure")
-            return []
-        if procedure is None:
-            say(dispatcher, "unknown_procedure")
-            return [SlotSet("procedure", written), SlotSet("handoff_reason", "unknown_procedure")]
-        events: list[EventType] = [
-            SlotSet("procedure", procedure.id),
-            SlotSet("handoff_reason", None),
-        ]
-        if procedure.category != "depends":
-            answer_known(dispatcher, procedure)
-            return events
-        purpose = _entity_value(tracker, "purpose")
-        if purpose in procedure.by_purpose:
-            answer_for_purpose(dispatcher, procedure, purpose)
-        else:
-            ask_purpose(dispatcher, procedure)
-        return events
+        return answer_procedure_question(dispatcher, tracker)
 
 
 class ActionAnswerPurpose(Action):
@@ -159,13 +159,5 @@ class ActionAnswerPurpose(Action):
         if procedure is None:
             say(dispatcher, "ask_which_procedure")
             return []
-        events: list[EventType] = [SlotSet("procedure", procedure.id)]
-        if procedure.category != "depends":
-            answer_known(dispatcher, procedure)
-            return events
-        purpose = _entity_value(tracker, "purpose")
-        if purpose in procedure.by_purpose:
-            answer_for_purpose(dispatcher, procedure, purpose)
-        else:
-            ask_purpose(dispatcher, procedure)
-        return events
+        answer_procedure(dispatcher, procedure, _entity_value(tracker, "purpose"))
+        return [SlotSet("procedure", procedure.id)]

@@ -37,6 +37,9 @@ def render(key: str, **values: str) -> tuple[str, list[dict[str, str]]]:
     return text, buttons
 
 
-def say(dispatcher: CollectingDispatcher, key: str, **values: str) -> None:
-    text, buttons = render(key, **values)
-    dispatcher.utter_message(text=text, buttons=buttons)
+def say(
+    dispatcher: CollectingDispatcher, key: str, buttons: bool = True, **values: str
+) -> None:
+    """Send one reply; `buttons=False` leaves its buttons off (an answer inside a form)."""
+    text, rendered = render(key, **values)
+    dispatcher.utter_message(text=text, buttons=rendered if buttons else [])

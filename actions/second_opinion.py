@@ -6,10 +6,11 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import criteria, criterion_ids
+from actions.digressions import answer_digression, misunderstood
 from actions.forms_common import INTERRUPT_INTENTS, entity_values, join_summaries, latest_intent
 from actions.handoff import criteria_met
 from actions.replies import say
@@ -61,8 +62,13 @@ class ValidateSecondOpinionForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        update = criteria_update(tracker)
         requested = tracker.get_slot("requested_slot")
+        if requested is not None:
+            answered = answer_digression(dispatcher, tracker, domain)
+            if answered is not None:
+                # Answered; setting the asked criterion to None asks it again.
+                return [SlotSet(requested, None), *answered]
+        update = criteria_update(tracker)
         newly_met = [
             criterion.summary
             for criterion in criteria()
@@ -74,9 +80,10 @@ class ValidateSecondOpinionForm(FormValidationAction):
             say(dispatcher, "second_opinion_intro")
         if newly_met:
             say(dispatcher, "criteria_noted", summaries=join_summaries(newly_met))
+        events: list[EventType] = []
         if requested in update and update[requested] is None:
-            say(dispatcher, "please_answer_yes_no")
-        return await super().run(dispatcher, tracker, domain)
+            events = misunderstood(dispatcher, tracker, "please_answer_yes_no", "offer_person")
+        return [*events, *await super().run(dispatcher, tracker, domain)]
 
     def _extract(self, criterion: str, tracker: Tracker) -> dict[str, Any]:
         value = criteria_update(tracker).get(criterion, _NO_ANSWER)

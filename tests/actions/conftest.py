@@ -83,5 +83,14 @@ def texts(dispatcher: CollectingDispatcher) -> list[str]:
     return [m["text"] for m in dispatcher.messages if m.get("text")]
 
 
+# Bookkeeping of misunderstandings in a row, asserted in test_digressions.py.
+MISUNDERSTOOD_SLOT = "misunderstood_turn"
+
+
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    """The slots the events set, without the misunderstanding bookkeeping."""
+    return {
+        e["name"]: e["value"]
+        for e in events
+        if e.get("event") == "slot" and e["name"] != MISUNDERSTOOD_SLOT
+    }

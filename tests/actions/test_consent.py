@@ -88,7 +88,7 @@ async def test_old_refusal_button_does_not_refuse(dispatcher, make_tracker, doma
 
 
 async def test_unrelated_message_is_not_a_yes(dispatcher, make_tracker, domain):
-    for intent in ("greet", "thank", "out_of_scope", "nlu_fallback", "ask_procedure_category"):
+    for intent in ("greet", "thank", "out_of_scope", "nlu_fallback"):
         dispatcher.messages.clear()
         tracker = make_tracker(
             "ok cool, what about lipo", intent, slots={"requested_slot": "consent_2"}

@@ -28,6 +28,7 @@ RHINOPLASTY = Procedure(
         "appearance": PurposeAnswer("cosmetic", "changes the shape of the nose for appearance"),
         "function": PurposeAnswer("reconstructive", "restores breathing or repairs damage."),
     },
+    usual="cosmetic",
 )
 KNOWN = {
     term: procedure
@@ -39,9 +40,11 @@ KNOWN = {
 @pytest.fixture(autouse=True)
 def fake_knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answers come from a fixed knowledge, independent of content/procedures.yml."""
-    monkeypatch.setattr(
-        procedure_actions, "find_procedure", lambda name: KNOWN.get(name.lower().strip())
-    )
+    def find(text: str) -> Procedure | None:
+        named = [term for term in KNOWN if term in text.lower()]
+        return KNOWN[max(named, key=len)] if named else None
+
+    monkeypatch.setattr(procedure_actions, "find_procedure", find)
 
 
 def procedure_entity(value: str, start: int, end: int) -> list[dict]:
@@ -72,7 +75,9 @@ async def test_procedure_found_in_text_when_no_entity(dispatcher, make_tracker, 
     assert dispatcher.messages[0]["text"].startswith("**Cosmetic.**")
 
 
-async def test_depends_on_purpose_asks_the_purpose(dispatcher, make_tracker, domain):
+async def test_depends_on_purpose_answers_at_once_then_offers_the_purpose(
+    dispatcher, make_tracker, domain
+):
     tracker = make_tracker(
         "rhinoplasty, which kind is it?",
         "ask_procedure_category",
@@ -80,7 +85,11 @@ async def test_depends_on_purpose_asks_the_purpose(dispatcher, make_tracker, dom
     )
     events = await ActionAnswerProcedure().run(dispatcher, tracker, domain)
     [message] = dispatcher.messages
-    assert message["text"].startswith("Rhinoplasty: it depends on why.")
+    assert message["text"] == (
+        "**Usually cosmetic.** Rhinoplasty mostly changes the shape of the nose for appearance. "
+        "It is **reconstructive plastic** surgery when it restores breathing or repairs damage. "
+        "Which is it for you?"
+    )
     assert [b["payload"] for b in message["buttons"]] == [
         '/inform_purpose{"purpose":"appearance"}',
         '/inform_purpose{"purpose":"function"}',
@@ -97,9 +106,10 @@ async def test_purpose_button_answers_for_remembered_procedure(dispatcher, make_
     )
     await ActionAnswerPurpose().run(dispatcher, tracker, domain)
     [message] = dispatcher.messages
-    assert message["text"] == (
+    assert message["text"].startswith(
         "Then it is **reconstructive plastic** surgery: it restores breathing or repairs damage."
     )
+    assert "would be cosmetic" in message["text"]
 
 
 async def test_typed_purpose_for_appearance(dispatcher, make_tracker, domain):
