@@ -23,6 +23,7 @@ from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.receipts import ReceiptRenderer
 from bot.render import keyboard, split_text, to_html
 from storage.refs import IncomingRecord
+from understanding.red_flags import find_red_flag, nlu_window
 
 if TYPE_CHECKING:
     from storage.durable import DurableStore, OutboxEntry
@@ -33,7 +34,6 @@ TextFormat = Literal["html", "markdown", "plain"]
 # What the NLU reads of a very long message; the transcript keeps all of it.
 NLU_TEXT_LIMIT = 1000
 EMERGENCY_INTENT = "emergency"
-EMERGENCY_CONFIDENCE = 0.6
 # Outbox tasks: slow work done after the replies queued before it have gone out.
 ANNOUNCE_TASK = "announce_case"
 RECEIPT_TASK = "consent_receipt"
@@ -185,7 +185,7 @@ class Gateway:
                 # emergency guidance from the dialogue at once, and the holder an alert.
                 await self.converse(
                     patient,
-                    text[:NLU_TEXT_LIMIT],
+                    nlu_window(text, NLU_TEXT_LIMIT),
                     TurnContext(incoming.chat_id, incoming.message_id),
                 )
                 await self.staff.alert_emergency(patient)
@@ -199,16 +199,19 @@ class Gateway:
             return
         if len(text) > NLU_TEXT_LIMIT:
             await self.say(patient, message("long_message"))
-            text = text[:NLU_TEXT_LIMIT]
+            text = nlu_window(text, NLU_TEXT_LIMIT)
         await self.converse(patient, text, TurnContext(incoming.chat_id, incoming.message_id))
 
     async def is_red_flag(self, text: str) -> bool:
-        """Whether the NLU reads the text as an emergency (no conversation state changes)."""
+        """Whether the text is an emergency: the lexicon over all of it, else the NLU
+        pipeline (whose arbiter already weighed DIET's confidence). No state changes."""
+        if find_red_flag(text) is not None:
+            return True
         try:
             parsed = await self.dialogue.parse(text[:NLU_TEXT_LIMIT])
         except DialogueError:
             return False
-        return parsed.name == EMERGENCY_INTENT and parsed.confidence >= EMERGENCY_CONFIDENCE
+        return parsed.name == EMERGENCY_INTENT
 
     async def on_patient_edit(self, user: User, edited: Message) -> None:
         """An edit is kept; staff holding the case see it; otherwise the patient is told."""
