@@ -159,9 +159,10 @@ async def test_conversations_with_the_real_action_server(model: Path) -> None:
         replies = await say("p1", "breast lift cosmetic or plastic?")
         assert joined(replies).startswith("**Cosmetic.**"), joined(replies)
 
-        # 2. Purpose-dependent: asks, then answers for the purpose pressed.
+        # 2. Purpose-dependent: the usual category at once, then the purpose pressed.
         replies = await say("p2", "rhinoplasty, which kind is it?")
-        assert "depends" in joined(replies)
+        assert joined(replies).startswith("**Usually cosmetic.**")
+        assert "**reconstructive plastic** surgery when" in joined(replies)
         replies = await say("p2", '/inform_purpose{"purpose":"function"}')
         assert "reconstructive" in joined(replies)
 

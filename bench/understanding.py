@@ -1,0 +1,314 @@
+"""Understanding measured on sets built independently of the training data in nlu/.
+
+    python -m bench.understanding [--every N]
+
+- Coverage: every procedure of content/procedures.yml x every name and synonym x every
+  template of tests/understanding/sets/coverage_templates.yml (written for this test,
+  none in nlu/). The answer must lead with the catalog's category; for a purpose-dependent
+  procedure, the usual category and the exception.
+- Emergencies: tests/understanding/sets/emergencies.yml, each must get the emergency
+  guidance (self-harm: the Tele-MANAS reply) and an urgent case.
+- False alarms: the coverage set and tests/understanding/sets/ordinary.yml must raise no
+  emergency and no "Is this happening right now?".
+
+Every message goes to a fresh conversation of the trained model (models/triage.tar.gz)
+with the real action server. The misses are printed one a line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = ROOT / "tests" / "understanding" / "sets"
+NLU = ROOT / "nlu"
+COVERAGE_TARGET = 0.99
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_CHECK_PROMPT = "Is this happening right now?"
+_SELF_HARM_MARK = "14416"
+_EMERGENCY_MARK = "This may be an emergency."
+
+
+@dataclass(frozen=True)
+class CoverageQuestion:
+    text: str
+    procedure_id: str
+    term: str
+    style: str
+
+
+@dataclass(frozen=True)
+class SetItem:
+    text: str
+    kind: str
+    language: str
+
+
+@dataclass
+class Outcome:
+    """The replies of one message sent to a fresh conversation."""
+
+    texts: list[str]
+    customs: list[dict[str, Any]]
+
+    @property
+    def first_text(self) -> str:
+        return next((text for text in self.texts if text), "")
+
+    @property
+    def urgent_case(self) -> bool:
+        return any(
+            c.get("type") == "handoff" and c.get("urgency") == "urgent" for c in self.customs
+        )
+
+    @property
+    def alarm(self) -> bool:
+        """An emergency raised: guidance given or an urgent case opened."""
+        joined = "\n".join(self.texts)
+        return self.urgent_case or _EMERGENCY_MARK in joined or _SELF_HARM_MARK in joined
+
+    @property
+    def checked(self) -> bool:
+        """The patient was asked whether an emergency is happening right now."""
+        return any(_CHECK_PROMPT in text for text in self.texts)
+
+
+@dataclass
+class Report:
+    coverage_total: int = 0
+    coverage_misses: list[tuple[CoverageQuestion, str]] = field(default_factory=list)
+    emergency_total: int = 0
+    emergency_misses: list[tuple[SetItem, str]] = field(default_factory=list)
+    false_alarms: list[tuple[str, str]] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    ordinary_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def coverage_rate(self) -> float:
+        return 1 - len(self.coverage_misses) / self.coverage_total if self.coverage_total else 0.0
+
+    @property
+    def emergency_recall(self) -> float:
+        if not self.emergency_total:
+            return 0.0
+        return 1 - len(self.emergency_misses) / self.emergency_total
+
+    def note_calm(self, text: str, outcome: Outcome) -> None:
+        """A message that is no emergency: an alarm is false; a check is counted."""
+        if outcome.alarm:
+            self.false_alarms.append((text, outcome.first_text[:120]))
+        elif outcome.checked:
+            self.checks.append(text)
+
+    def lines(self) -> list[str]:
+        alarm_base = self.coverage_total + self.ordinary_total
+        return [
+            f"coverage: {self.coverage_total - len(self.coverage_misses)}/{self.coverage_total}"
+            f" right ({self.coverage_rate:.2%}; target {COVERAGE_TARGET:.0%})",
+            f"emergencies: {self.emergency_total - len(self.emergency_misses)}/"
+            f"{self.emergency_total} caught (recall {self.emergency_recall:.2%})",
+            f"false alarms: {len(self.false_alarms)} of {alarm_base} ordinary and coverage "
+            "messages",
+            f"asked 'Is this happening right now?': {len(self.checks)} of {alarm_base}",
+            f"time: {self.seconds:.0f} s",
+            *(
+                f"MISS coverage [{q.procedure_id} / {q.style}] {q.text!r} -> {got!r}"
+                for q, got in self.coverage_misses
+            ),
+            *(
+                f"MISS emergency [{item.kind} / {item.language}] {item.text!r} -> {got!r}"
+                for item, got in self.emergency_misses
+            ),
+            *(f"FALSE ALARM {text!r} -> {got!r}" for text, got in self.false_alarms),
+            *(f"ASKED {text!r}" for text in self.checks),
+        ]
+
+
+def _items(name: str) -> list[SetItem]:
+    document = yaml.safe_load((SETS / name).read_text(encoding="utf-8"))
+    return [
+        SetItem(str(i["text"]), str(i.get("kind", "")), str(i.get("language", "")))
+        for i in document["items"]
+    ]
+
+
+def emergencies() -> list[SetItem]:
+    return _items("emergencies.yml")
+
+
+def ordinary() -> list[SetItem]:
+    return _items("ordinary.yml")
+
+
+def templates() -> list[tuple[str, str]]:
+    document = yaml.safe_load((SETS / "coverage_templates.yml").read_text(encoding="utf-8"))
+    return [(str(t["template"]), str(t["style"])) for t in document["templates"]]
+
+
+def coverage_questions() -> list[CoverageQuestion]:
+    """Every procedure x every name and synonym x every template."""
+    from actions.procedures import load_procedures
+
+    questions: list[CoverageQuestion] = []
+    for procedure in load_procedures().values():
+        for term in procedure.terms:
+            for template, style in templates():
+                text = template.replace("{term}", term)
+                questions.append(CoverageQuestion(text, procedure.id, term, style))
+    return questions
+
+
+def comparable(text: str) -> str:
+    """How two examples are compared: case and spacing aside."""
+    return " ".join(text.casefold().split())
+
+
+def training_examples() -> set[str]:
+    """Every example and lookup entry of nlu/, comparable."""
+    examples: set[str] = set()
+    for path in NLU.glob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples.add(comparable(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:])))
+    return examples
+
+
+def leading_category(text: str) -> str | None:
+    """The category the answer leads with: its first bold phrase."""
+    found = _BOLD.search(text)
+    if not found:
+        return None
+    lead = found.group(1).casefold()
+    if "cosmetic" in lead:
+        return "cosmetic"
+    if "reconstructive" in lead or "plastic" in lead:
+        return "reconstructive"
+    return None
+
+
+def coverage_right(question: CoverageQuestion, outcome: Outcome) -> bool:
+    """Leads with the catalog's category; a purpose-dependent procedure's answer names the
+    usual category first (or the one for the purpose the patient gave) and the other."""
+    from actions.procedures import load_procedures
+
+    procedure = load_procedures()[question.procedure_id]
+    text = outcome.first_text
+    lead = leading_category(text)
+    if outcome.alarm or lead is None:
+        return False
+    if procedure.category != "depends":
+        return lead == procedure.category
+    other = "reconstructive" if lead == "cosmetic" else "cosmetic"
+    names_other = other in text.casefold()
+    if text.startswith("**Usually"):
+        return lead == procedure.usual and names_other
+    return text.startswith("Then it is") and names_other
+
+
+def emergency_right(item: SetItem, outcome: Outcome) -> bool:
+    text = outcome.first_text
+    if item.kind == "self_harm":
+        return outcome.urgent_case and _SELF_HARM_MARK in text and "112" in text
+    return outcome.urgent_case and text.startswith(_EMERGENCY_MARK)
+
+
+class Conversations:
+    """Fresh conversations with the trained model and the real action server."""
+
+    def __init__(self, agent: Any) -> None:
+        self._agent = agent
+        self._count = 0
+
+    async def ask(self, text: str) -> Outcome:
+        self._count += 1
+        replies = await self._agent.handle_text(text, sender_id=f"eval-{self._count}") or []
+        return Outcome(
+            [str(r.get("text") or "") for r in replies],
+            [r["custom"] for r in replies if r.get("custom")],
+        )
+
+    async def ask_all(self, texts: Sequence[str], concurrency: int = 4) -> list[Outcome]:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(text: str) -> Outcome:
+            async with semaphore:
+                return await self.ask(text)
+
+        return list(await asyncio.gather(*(one(text) for text in texts)))
+
+
+def _every(items: Sequence[Any], every: int) -> list[Any]:
+    return list(items[::every]) if every > 1 else list(items)
+
+
+async def evaluate(agent: Any, every: int = 1) -> Report:
+    """Run the three sets through the agent (`every`: take every n-th coverage question)."""
+    started = time.perf_counter()
+    conversations = Conversations(agent)
+    report = Report()
+    questions = _every(coverage_questions(), every)
+    report.coverage_total = len(questions)
+    for question, outcome in zip(
+        questions, await conversations.ask_all([q.text for q in questions]), strict=True
+    ):
+        if not coverage_right(question, outcome):
+            report.coverage_misses.append((question, outcome.first_text[:120]))
+        report.note_calm(question.text, outcome)
+    urgent = emergencies()
+    report.emergency_total = len(urgent)
+    for item, outcome in zip(
+        urgent, await conversations.ask_all([i.text for i in urgent]), strict=True
+    ):
+        if not emergency_right(item, outcome):
+            report.emergency_misses.append((item, outcome.first_text[:120]))
+    calm = ordinary()
+    report.ordinary_total = len(calm)
+    for item, outcome in zip(
+        calm, await conversations.ask_all([i.text for i in calm]), strict=True
+    ):
+        report.note_calm(item.text, outcome)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def evaluate_model(model: Path, every: int = 1) -> Report:
+    from bench.bare import load_agent
+    from bot.actionserver import ActionServer
+
+    async with ActionServer() as actions:
+        agent = await load_agent(model, actions.webhook_url)
+        return await evaluate(agent, every)
+
+
+def overlap_with_training(texts: Iterable[str]) -> list[str]:
+    """The texts that appear in nlu/ (the sets must be independent of it)."""
+    seen = training_examples()
+    return sorted({text for text in texts if comparable(text) in seen})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--every", type=int, default=1, help="every n-th coverage question")
+    args = parser.parse_args(argv)
+    from bot.model import ensure_model
+
+    report = asyncio.run(evaluate_model(ensure_model(), args.every))
+    print("\n".join(report.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
