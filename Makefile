@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 validate: $(VENV)/.installed
 	$(VENV)/bin/rasa data validate --fail-on-warnings -d domain.yml --data nlu stories
 
-## evaluate: held-out NLU test, 5-fold cross-validation and core test stories
+## evaluate: the independent sets (misses printed), held-out NLU test, cross-validation
 evaluate: train
 	$(PY) -m bench.evaluate
 

@@ -1,6 +1,7 @@
 """Understanding measured on sets built independently of the training data in nlu/.
 
     python -m bench.understanding [--every N]
+    python -m bench.understanding --latency     # the added NLU components' time per message
 
 - Coverage: every procedure of content/procedures.yml x every name and synonym x every
   template of tests/understanding/sets/coverage_templates.yml (written for this test,
@@ -299,10 +300,53 @@ def overlap_with_training(texts: Iterable[str]) -> list[str]:
     return sorted({text for text in texts if comparable(text) in seen})
 
 
+def component_latency_ms(texts: Sequence[str]) -> list[float]:
+    """Milliseconds our two pipeline components take per message (DIET's reading given)."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from understanding.components import ProcedureCatalogExtractor, TriageIntentArbiter
+
+    extractor = ProcedureCatalogExtractor({"catalog": None})
+    arbiter = TriageIntentArbiter(
+        {"emergency_confidence": None, "red_flags": None, "cues": None}
+    )
+    timings: list[float] = []
+    for text in texts:
+        reading = {"name": "ask_procedure_category", "confidence": 0.9}
+        message = Message(
+            data={"text": text, "intent": reading, "intent_ranking": [reading], "entities": []}
+        )
+        started = time.perf_counter()
+        extractor.process([message])
+        arbiter.process([message])
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def latency_lines() -> list[str]:
+    texts = [q.text for q in coverage_questions()] + [i.text for i in emergencies() + ordinary()]
+    component_latency_ms(texts[:200])  # warm: caches and compiled patterns
+    timings = component_latency_ms(texts)
+    return [
+        f"components per message over {len(texts)} messages: p50 "
+        f"{percentile(timings, 0.5):.3f} ms, p95 {percentile(timings, 0.95):.3f} ms, "
+        f"max {max(timings):.2f} ms"
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=1, help="every n-th coverage question")
+    parser.add_argument("--latency", action="store_true", help="time the components only")
     args = parser.parse_args(argv)
+    if args.latency:
+        print("\n".join(latency_lines()))
+        return 0
     from bot.model import ensure_model
 
     report = asyncio.run(evaluate_model(ensure_model(), args.every))

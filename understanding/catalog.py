@@ -87,10 +87,21 @@ class CatalogMatcher:
             # A core shared by two procedures names neither.
             if len(procedure_ids) == 1 and compact not in self._exact:
                 self._exact[compact] = next(iter(procedure_ids))
-        self._by_length: dict[int, list[str]] = defaultdict(list)
+        by_length: dict[int, list[str]] = defaultdict(list)
         for compact in self._exact:
-            if len(compact) >= _FUZZY_MIN_CHARS:
-                self._by_length[len(compact)].append(compact)
+            if len(compact) >= _FUZZY_MIN_CHARS and compact.isascii():
+                by_length[len(compact)].append(compact)
+        # For a window of length n, the terms within reach of its allowed edits.
+        self._nearby: dict[int, tuple[str, ...]] = {}
+        for length in range(_FUZZY_MIN_CHARS - 2, max(by_length, default=0) + 3):
+            edits = 1 if length < _TWO_EDITS_FROM else 2
+            self._nearby[length] = tuple(
+                term for near in range(length - edits, length + edits + 1)
+                for term in by_length.get(near, ())
+            )
+        # Everyday words that start or end some term: a window may start or end with them.
+        self._edge_starts = {words[0] for words in self._words.values()} & _EDGE_WORDS
+        self._edge_ends = {words[-1] for words in self._words.values()} & _EDGE_WORDS
 
     def find(self, text: str) -> list[CatalogMatch]:
         """The procedures `text` names, in order, none overlapping another."""
@@ -129,12 +140,12 @@ class CatalogMatcher:
             # Devanagari is typed with prediction, and one changed letter there is often
             # another word ("कान"/"नाक"): exact forms only.
             return None
+        if _near_edge_word(window[0].key, self._edge_starts) or _near_edge_word(
+            window[-1].key, self._edge_ends
+        ):
+            return None
         edits = _allowed_edits(compact)
-        nearby = [
-            term
-            for length in range(len(compact) - edits, len(compact) + edits + 1)
-            for term in self._by_length.get(length, ())
-        ]
+        nearby = self._nearby.get(len(compact))
         if not nearby:
             return None
         best = process.extractOne(compact, nearby, scorer=OSA.distance, score_cutoff=edits)
@@ -169,6 +180,13 @@ class CatalogMatcher:
 
 def _allowed_edits(compact: str) -> int:
     return 1 if len(compact) < _TWO_EDITS_FROM else 2
+
+
+def _near_edge_word(key: str, term_edges: set[str]) -> bool:
+    """An everyday word no term has at that edge (nor a typo of one)."""
+    if key not in _EDGE_WORDS or key in term_edges:
+        return False
+    return not any(OSA.distance(key, word) <= 1 for word in term_edges)
 
 
 def _edges_agree(key: str, term_word: str) -> bool:
