@@ -58,6 +58,7 @@ _PRACTICAL_OVERRIDES = frozenset(
     {
         FALLBACK_INTENT,
         "out_of_scope",
+        "ask_practical",
         "ask_procedure_category",
         "inform_purpose",
         "ask_dermatology",

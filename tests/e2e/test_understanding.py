@@ -130,7 +130,8 @@ async def test_two_misunderstandings_in_a_row_offer_a_person(world: World) -> No
 
 async def test_a_red_flag_at_the_end_of_a_very_long_message(world: World) -> None:
     patient = await world.new_patient("Long", "Story")
-    story = "Let me tell you how my week went at work and at home. " * 70
+    story = "Let me tell you how my week went at work and at home. " * 80
+    assert len(story) > 4096
     replies = await patient.send(f"{story}and now I suddenly can't breathe")
     assert "This may be an emergency." in joined(replies)
 
@@ -150,8 +151,10 @@ async def test_a_red_flag_while_staff_hold_the_case_marks_it_urgent(world: World
     patient.seen = len(await patient.messages())
     answer = joined(await patient.send("mujhe ab jeena nahi hai"))
     assert "14416" in answer
+    await world.idle()
     in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=case.thread_id)
     assert any("may be describing an emergency" in m["plain_text"] for m in in_topic)
+    assert any("URGENT" in m["plain_text"] for m in in_topic)
     case = await _open_case(world, patient)
     assert case is not None and case.urgency == "urgent"
 
