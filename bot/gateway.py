@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Bot, Message, User
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.content import message
-from bot.dialogue import BotReply, Dialogue, DialogueError
+from bot.dialogue import Dialogue, DialogueError
+from bot.effects import DialogueEffects, TextFormat
+from bot.incoming import media_of, visible
 from bot.logs import log_name, pseudonym
-from bot.outbox import Outbox, document_payload, task_payload, text_payload
+from bot.outbox import Outbox, text_payload
 from bot.receipts import ReceiptRenderer
 from bot.render import keyboard, split_text, to_html
 from storage.refs import IncomingRecord
@@ -30,13 +30,9 @@ if TYPE_CHECKING:
     from storage.repository import CaseRef, PatientRef, Repository
 
 log = logging.getLogger(__name__)
-TextFormat = Literal["html", "markdown", "plain"]
 # What the NLU reads of a very long message; the transcript keeps all of it.
 NLU_TEXT_LIMIT = 1000
 EMERGENCY_INTENT = "emergency"
-# Outbox tasks: slow work done after the replies queued before it have gone out.
-ANNOUNCE_TASK = "announce_case"
-RECEIPT_TASK = "consent_receipt"
 
 
 class StaffDesk(Protocol):
@@ -82,7 +78,7 @@ class TurnContext:
         return self.callback_message_id or self.message_id
 
 
-class Gateway:
+class Gateway(DialogueEffects):
     """Routes each patient message to the dialogue model or to the staff member holding the case."""
 
     def __init__(
@@ -102,8 +98,7 @@ class Gateway:
         self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
         self._side_tasks: set[asyncio.Task[None]] = set()
         self.receipts = ReceiptRenderer()
-        self.outbox.register_task(ANNOUNCE_TASK, self.announce_task)
-        self.outbox.register_task(RECEIPT_TASK, self.receipt_task)
+        self.register_tasks()
 
     async def record_sent(self, entry: OutboxEntry, sent: Message) -> None:
         """Telegram has the message: mark it sent and put it in the patient's transcript."""
@@ -305,123 +300,6 @@ class Gateway:
         with contextlib.suppress(TelegramError):
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
 
-    async def deliver(
-        self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
-    ) -> None:
-        """Send texts in order and act on custom payloads; the receipt waits for the case."""
-        consent_completed = False
-        case: CaseRef | None = None
-        for reply in replies:
-            if reply.custom is not None:
-                kind = reply.custom.get("type")
-                if kind == "consent_decision":
-                    await self.record_consent(patient, reply.custom, turn)
-                elif kind == "consent_completed":
-                    consent_completed = True
-                elif kind == "handoff":
-                    case = await self.hand_off(patient, reply.custom)
-                else:
-                    log.warning("unknown custom payload ignored", extra={"payload_type": str(kind)})
-            if reply.text or reply.buttons:
-                await self.say(patient, reply.text or "", reply.buttons, fmt="markdown")
-        if consent_completed:
-            arguments = {"patient_id": patient.id, "case_id": case.id if case else None}
-            await self.outbox.send(patient.chat_id, task_payload(RECEIPT_TASK, arguments))
-
-    async def record_consent(
-        self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
-    ) -> None:
-        """Append the decision as the action reported it, tied to the Telegram message answered."""
-        await self.repository.record_consent(
-            patient_id=patient.id,
-            clause_id=str(payload["clause_id"]),
-            version=int(payload["version"]),
-            text_sha256=str(payload["text_sha256"]),
-            decision=str(payload["decision"]),
-            answered_message_id=turn.answered_message_id,
-            in_open_case=True,
-        )
-        log.info(
-            "consent decision recorded",
-            extra={
-                "patient": log_name(patient.pseudonym),
-                "clause": payload["clause_id"],
-                "decision": payload["decision"],
-            },
-        )
-
-    async def hand_off(self, patient: PatientRef, payload: Mapping[str, Any]) -> CaseRef:
-        """Open or update the case, show it to staff, and tell the patient what happens next."""
-        reason = str(payload.get("reason") or "human_request")
-        urgency = "urgent" if payload.get("urgency") == "urgent" else "normal"
-        summary = dict(payload.get("summary") or {})
-        case = await self.repository.open_case(
-            patient_id=patient.id, reason=reason, urgency=urgency, summary=summary
-        )
-        log.info(
-            "case handed over",
-            extra={
-                "patient": log_name(patient.pseudonym),
-                "case": case.reference,
-                "urgency": urgency,
-            },
-        )
-        template = (
-            f"handoff.{reason}" if reason in message_keys("handoff") else "handoff.human_request"
-        )
-        await self.say(
-            patient, message(template, reference=case.reference, minutes=message("handoff_minutes"))
-        )
-        if self.staff is not None:
-            arguments = {"patient_id": patient.id, "case_id": case.id}
-            await self.outbox.send(patient.chat_id, task_payload(ANNOUNCE_TASK, arguments))
-        return case
-
-    async def announce_task(self, arguments: Mapping[str, Any]) -> None:
-        """The outbox reached a handed-over case: show it to staff (after the patient's reply)."""
-        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
-        case = await self.repository.get_case(int(arguments["case_id"]))
-        if patient is None or case is None or self.staff is None:
-            return  # erased meanwhile: nothing left to announce
-        await self.staff.announce_case(case, patient)
-
-    async def receipt_task(self, arguments: Mapping[str, Any]) -> None:
-        """The outbox reached a completed consent: render and queue the receipt."""
-        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
-        if patient is None:
-            return
-        case_id = arguments.get("case_id")
-        case = await self.repository.get_case(int(case_id)) if case_id is not None else None
-        await self.send_receipt(patient, case)
-
-    async def send_receipt(self, patient: PatientRef, case: CaseRef | None) -> None:
-        """The consent receipt, as a message and as a PDF document."""
-        from storage.consent_texts import load_clauses
-        from storage.receipt import receipt_text
-
-        if case is None:
-            case = await self.repository.open_case_for(patient.id)
-        reference = case.reference if case else "-"
-        records = await self.repository.consent_history(patient.id)
-        clauses = load_clauses()
-        await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
-        pdf = await self.receipts.render(reference, patient.display_name, records, clauses)
-        await self.send_document(
-            patient,
-            pdf,
-            f"consent-receipt-{reference}.pdf",
-            message("receipt_caption", reference=reference),
-        )
-
-    async def send_document(
-        self, patient: PatientRef, content: bytes, filename: str, caption: str
-    ) -> None:
-        """A file for the patient, through the outbox like every other message."""
-        record = {"patient_id": patient.id, "author": "bot", "text": None, "media_type": "document"}
-        await self.outbox.send(
-            patient.chat_id, document_payload(content, filename, caption, record)
-        )
-
     async def say(
         self,
         patient: PatientRef,
@@ -452,38 +330,3 @@ class Gateway:
             )
 
 
-def visible(text: str) -> str:
-    """The text without invisible format characters (zero-width spaces, joiners, BOM)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
-
-
-def message_keys(section: str) -> set[str]:
-    from bot.content import messages
-
-    return set(messages()[section])
-
-
-def media_of(incoming: Message) -> tuple[str | None, str | None]:
-    """The media kind (a key of messages.yml's media_received) and its file id."""
-    if incoming.photo:
-        return "photo", incoming.photo[-1].file_id
-    for kind in ("document", "voice", "video", "sticker"):
-        attachment = getattr(incoming, kind)
-        if attachment is not None:
-            return kind, attachment.file_id
-    if incoming.video_note is not None:
-        return "video", incoming.video_note.file_id
-    if incoming.audio is not None:
-        return "voice", incoming.audio.file_id
-    if incoming.location is not None:
-        return "location", None
-    if incoming.contact is not None:
-        return "contact", None
-    if incoming.text is None and incoming.caption is None:
-        return "other", None
-    return None, None
-
-
-def export_document(data: Mapping[str, Any]) -> bytes:
-    """The /mydata JSON, readable by a person."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8")

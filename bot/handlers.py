@@ -26,7 +26,8 @@ from telegram.ext import (
 
 from bot.content import message
 from bot.dialogue import Button
-from bot.gateway import Gateway, TurnContext, export_document
+from bot.gateway import Gateway, TurnContext
+from bot.incoming import export_document
 from bot.logs import log_name
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,174 @@
+"""What the dialogue's replies cause besides text: consent records, cases handed to staff,
+and the follow-up work the outbox runs after the replies (the staff announcement, the
+consent receipt)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.content import message, messages
+from bot.dialogue import BotReply
+from bot.logs import log_name
+from bot.outbox import Outbox, document_payload, task_payload
+from bot.receipts import ReceiptRenderer
+
+if TYPE_CHECKING:
+    from bot.gateway import StaffDesk, TurnContext
+    from storage.repository import CaseRef, PatientRef, Repository
+
+log = logging.getLogger(__name__)
+TextFormat = Literal["html", "markdown", "plain"]
+# Outbox tasks: slow work done after the replies queued before it have gone out.
+ANNOUNCE_TASK = "announce_case"
+RECEIPT_TASK = "consent_receipt"
+
+
+class DialogueEffects:
+    """The part of the gateway that acts on the dialogue's custom payloads."""
+
+    repository: Repository
+    outbox: Outbox
+    staff: StaffDesk | None
+    receipts: ReceiptRenderer
+
+    async def say(
+        self,
+        patient: PatientRef,
+        text: str,
+        buttons: Sequence[Any] = (),
+        *,
+        fmt: TextFormat = "html",
+        keep: bool = True,
+    ) -> None:
+        """Sends text to the patient: the gateway's own (Gateway.say)."""
+        raise NotImplementedError
+
+    def register_tasks(self) -> None:
+        """The outbox runs these when delivery reaches them."""
+        self.outbox.register_task(ANNOUNCE_TASK, self.announce_task)
+        self.outbox.register_task(RECEIPT_TASK, self.receipt_task)
+
+    async def deliver(
+        self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
+    ) -> None:
+        """Send texts in order and act on custom payloads; the receipt waits for the case."""
+        consent_completed = False
+        case: CaseRef | None = None
+        for reply in replies:
+            if reply.custom is not None:
+                kind = reply.custom.get("type")
+                if kind == "consent_decision":
+                    await self.record_consent(patient, reply.custom, turn)
+                elif kind == "consent_completed":
+                    consent_completed = True
+                elif kind == "handoff":
+                    case = await self.hand_off(patient, reply.custom)
+                else:
+                    log.warning("unknown custom payload ignored", extra={"payload_type": str(kind)})
+            if reply.text or reply.buttons:
+                await self.say(patient, reply.text or "", reply.buttons, fmt="markdown")
+        if consent_completed:
+            arguments = {"patient_id": patient.id, "case_id": case.id if case else None}
+            await self.outbox.send(patient.chat_id, task_payload(RECEIPT_TASK, arguments))
+
+    async def record_consent(
+        self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
+    ) -> None:
+        """Append the decision as the action reported it, tied to the Telegram message answered."""
+        await self.repository.record_consent(
+            patient_id=patient.id,
+            clause_id=str(payload["clause_id"]),
+            version=int(payload["version"]),
+            text_sha256=str(payload["text_sha256"]),
+            decision=str(payload["decision"]),
+            answered_message_id=turn.answered_message_id,
+            in_open_case=True,
+        )
+        log.info(
+            "consent decision recorded",
+            extra={
+                "patient": log_name(patient.pseudonym),
+                "clause": payload["clause_id"],
+                "decision": payload["decision"],
+            },
+        )
+
+    async def hand_off(self, patient: PatientRef, payload: Mapping[str, Any]) -> CaseRef:
+        """Open or update the case, show it to staff, and tell the patient what happens next."""
+        reason = str(payload.get("reason") or "human_request")
+        urgency = "urgent" if payload.get("urgency") == "urgent" else "normal"
+        summary = dict(payload.get("summary") or {})
+        case = await self.repository.open_case(
+            patient_id=patient.id, reason=reason, urgency=urgency, summary=summary
+        )
+        log.info(
+            "case handed over",
+            extra={
+                "patient": log_name(patient.pseudonym),
+                "case": case.reference,
+                "urgency": urgency,
+            },
+        )
+        template = (
+            f"handoff.{reason}" if reason in message_keys("handoff") else "handoff.human_request"
+        )
+        await self.say(
+            patient, message(template, reference=case.reference, minutes=message("handoff_minutes"))
+        )
+        if self.staff is not None:
+            arguments = {"patient_id": patient.id, "case_id": case.id}
+            await self.outbox.send(patient.chat_id, task_payload(ANNOUNCE_TASK, arguments))
+        return case
+
+    async def announce_task(self, arguments: Mapping[str, Any]) -> None:
+        """The outbox reached a handed-over case: show it to staff (after the patient's reply)."""
+        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
+        case = await self.repository.get_case(int(arguments["case_id"]))
+        if patient is None or case is None or self.staff is None:
+            return  # erased meanwhile: nothing left to announce
+        await self.staff.announce_case(case, patient)
+
+    async def receipt_task(self, arguments: Mapping[str, Any]) -> None:
+        """The outbox reached a completed consent: render and queue the receipt."""
+        patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
+        if patient is None:
+            return
+        case_id = arguments.get("case_id")
+        case = await self.repository.get_case(int(case_id)) if case_id is not None else None
+        await self.send_receipt(patient, case)
+
+    async def send_receipt(self, patient: PatientRef, case: CaseRef | None) -> None:
+        """The consent receipt, as a message and as a PDF document."""
+        from storage.consent_texts import load_clauses
+        from storage.receipt import receipt_text
+
+        if case is None:
+            case = await self.repository.open_case_for(patient.id)
+        reference = case.reference if case else "-"
+        records = await self.repository.consent_history(patient.id)
+        clauses = load_clauses()
+        await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
+        pdf = await self.receipts.render(reference, patient.display_name, records, clauses)
+        await self.send_document(
+            patient,
+            pdf,
+            f"consent-receipt-{reference}.pdf",
+            message("receipt_caption", reference=reference),
+        )
+
+    async def send_document(
+        self, patient: PatientRef, content: bytes, filename: str, caption: str
+    ) -> None:
+        """A file for the patient, through the outbox like every other message."""
+        record = {"patient_id": patient.id, "author": "bot", "text": None, "media_type": "document"}
+        await self.outbox.send(
+            patient.chat_id, document_payload(content, filename, caption, record)
+        )
+
+
+def message_keys(section: str) -> set[str]:
+    return set(messages()[section])
+
+
