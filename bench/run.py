@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--bare", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument(
+        "--rate-limit",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="the bot with python-telegram-bot's AIORateLimiter, as in production",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="bot workers; more than one means webhook mode"
     )
     parser.add_argument(
@@ -213,7 +219,8 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
     try:
         staff_chat_id = await prepare_emulator(emulator)
         url = database_url(args.database, workdir)
-        env = bot_environment(emulator.token, emulator.base_url, staff_chat_id, url)
+        rate_limit = {"TELEGRAM_RATE_LIMIT": "on" if args.rate_limit else "off"}
+        env = bot_environment(emulator.token, emulator.base_url, staff_chat_id, url, rate_limit)
         environments, proxy = worker_environments(args, env, workdir)
         if proxy is not None:
             proxy.start()
