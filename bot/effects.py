@@ -1,18 +1,20 @@
-"""What the dialogue's replies cause besides text: consent records, cases handed to staff,
-and the follow-up work the outbox runs after the replies (the staff announcement, the
-consent receipt)."""
+"""What reaches the patient and what the dialogue's replies cause: text through the outbox,
+consent records, cases handed to staff, and the follow-up work the outbox runs after the
+replies (the staff announcement, the consent receipt)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.content import message, messages
 from bot.dialogue import BotReply
 from bot.logs import log_name
-from bot.outbox import Outbox, document_payload, task_payload
+from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.receipts import ReceiptRenderer
+from bot.render import keyboard, split_text, to_html
 
 if TYPE_CHECKING:
     from bot.gateway import StaffDesk, TurnContext
@@ -26,7 +28,7 @@ RECEIPT_TASK = "consent_receipt"
 
 
 class DialogueEffects:
-    """The part of the gateway that acts on the dialogue's custom payloads."""
+    """The part of the gateway that sends text and acts on the dialogue's custom payloads."""
 
     repository: Repository
     outbox: Outbox
@@ -42,8 +44,25 @@ class DialogueEffects:
         fmt: TextFormat = "html",
         keep: bool = True,
     ) -> None:
-        """Sends text to the patient: the gateway's own (Gateway.say)."""
-        raise NotImplementedError
+        """Send text (split to Telegram's size) with buttons on the last part, and record it.
+
+        `fmt`: "html" for our own trusted content, "markdown" for Rasa's responses (escaped,
+        **bold** kept), "plain" for text that may hold anything (escaped). `keep=False` for
+        what must not enter a transcript (the confirmation that it was erased).
+        """
+        parts = split_text(text) if text else [""]
+        markup = keyboard(tuple(buttons)) if buttons else None
+        for index, part in enumerate(parts):
+            is_last = index == len(parts) - 1
+            rendered = (
+                part if fmt == "html" else to_html(part) if fmt == "markdown" else escape(part)
+            )
+            if not rendered.strip():
+                continue
+            record = {"patient_id": patient.id, "author": "bot", "text": part} if keep else None
+            await self.outbox.send(
+                patient.chat_id, text_payload(rendered, markup if is_last else None, record)
+            )
 
     def register_tasks(self) -> None:
         """The outbox runs these when delivery reaches them."""

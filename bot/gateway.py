@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Bot, Message, User
@@ -16,12 +15,11 @@ from telegram.error import TelegramError
 
 from bot.content import message
 from bot.dialogue import Dialogue, DialogueError
-from bot.effects import DialogueEffects, TextFormat
+from bot.effects import DialogueEffects
 from bot.incoming import media_of, visible
 from bot.logs import log_name, pseudonym
 from bot.outbox import Outbox, text_payload
 from bot.receipts import ReceiptRenderer
-from bot.render import keyboard, split_text, to_html
 from storage.refs import IncomingRecord
 from understanding.red_flags import find_red_flag, nlu_window
 
@@ -299,34 +297,3 @@ class Gateway(DialogueEffects):
     async def _send_typing(self, chat_id: int) -> None:
         with contextlib.suppress(TelegramError):
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING)
-
-    async def say(
-        self,
-        patient: PatientRef,
-        text: str,
-        buttons: Sequence[Any] = (),
-        *,
-        fmt: TextFormat = "html",
-        keep: bool = True,
-    ) -> None:
-        """Send text (split to Telegram's size) with buttons on the last part, and record it.
-
-        `fmt`: "html" for our own trusted content, "markdown" for Rasa's responses (escaped,
-        **bold** kept), "plain" for text that may hold anything (escaped). `keep=False` for
-        what must not enter a transcript (the confirmation that it was erased).
-        """
-        parts = split_text(text) if text else [""]
-        markup = keyboard(tuple(buttons)) if buttons else None
-        for index, part in enumerate(parts):
-            is_last = index == len(parts) - 1
-            rendered = (
-                part if fmt == "html" else to_html(part) if fmt == "markdown" else escape(part)
-            )
-            if not rendered.strip():
-                continue
-            record = {"patient_id": patient.id, "author": "bot", "text": part} if keep else None
-            await self.outbox.send(
-                patient.chat_id, text_payload(rendered, markup if is_last else None, record)
-            )
-
-

@@ -41,6 +41,7 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from typing_extensions import Self
 
 from actions.content import criteria
 from understanding.catalog import catalog_matcher
@@ -77,13 +78,8 @@ def _is_payload(text: str | None) -> bool:
     return not text or text.startswith(PAYLOAD_PREFIX)
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class ProcedureCatalogExtractor(GraphComponent, EntityExtractorMixin):
-    """Tags the procedures of content/procedures.yml that a message names."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {"catalog": None}
+class _ContentComponent(GraphComponent):
+    """A component built from its config alone: it reads content files, learns nothing."""
 
     @classmethod
     def create(
@@ -92,8 +88,17 @@ class ProcedureCatalogExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> ProcedureCatalogExtractor:
-        return cls(config)
+    ) -> Self:
+        return cls(config)  # type: ignore[call-arg]  # each subclass takes its config
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class ProcedureCatalogExtractor(_ContentComponent, EntityExtractorMixin):
+    """Tags the procedures of content/procedures.yml that a message names."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"catalog": None}
 
     def __init__(self, config: dict[str, Any]) -> None:
         path = config.get("catalog")
@@ -137,22 +142,12 @@ def _overlap(one: dict[str, Any], other: dict[str, Any]) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class TriageIntentArbiter(GraphComponent):
+class TriageIntentArbiter(_ContentComponent):
     """Settles the intent from red flags, practical cues and catalog procedures (see module)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"emergency_confidence": None, "red_flags": None, "cues": None}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TriageIntentArbiter:
-        return cls(config)
 
     def __init__(self, config: dict[str, Any]) -> None:
         threshold = config.get("emergency_confidence")
