@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms_common import entity_values, latest_intent
 from actions.procedure_actions import answer_procedure_question
 from actions.replies import say
+from actions.safety import hand_to_person
 
 PRACTICAL_TOPICS = frozenset({"cost", "recovery", "provider", "travel", "reports"})
 # Intents answered by a domain response; inside a form only its text is sent, since its
@@ -24,6 +25,7 @@ _RESPONSE_OF = {
 }
 DIGRESSION_INTENTS = frozenset(
     {
+        "request_human",
         "ask_procedure_category",
         "inform_purpose",
         "ask_practical",
@@ -46,6 +48,9 @@ def answer_digression(
 ) -> list[EventType] | None:
     """Answer a question asked in the middle of a form; None when the message is none."""
     intent = latest_intent(tracker)
+    if intent == "request_human":
+        # The case opens now; the patient may go on with the form while they wait.
+        return hand_to_person(dispatcher, tracker, reply="handoff_human_in_form")
     if intent in ("ask_procedure_category", "inform_purpose"):
         return answer_procedure_question(dispatcher, tracker, buttons=False)
     if intent in _RESPONSE_OF:

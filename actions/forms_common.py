@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-# Intents a form must never absorb: the form rejects them and a rule answers.
-INTERRUPT_INTENTS = frozenset({"emergency", "request_human"})
+# Intents a form must never absorb: the form rejects them and a rule answers. An
+# emergency ends the form: the patient is not asked to go on with it then.
+INTERRUPT_INTENTS = frozenset({"emergency"})
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -54,6 +54,18 @@ class ActionCheckEmergency(Action):
         return []
 
 
+def hand_to_person(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reply: str = "handoff_human"
+) -> list[EventType]:
+    """Hands the patient to the care team (the gateway opens the case), with the reason an
+    earlier answer left pending, if any."""
+    pending = tracker.get_slot("handoff_reason")
+    reason = pending if pending in PENDING_REASONS else "human_request"
+    say(dispatcher, reply)
+    dispatcher.utter_message(json_message=handoff_payload(tracker, reason=reason))
+    return [SlotSet("handoff_reason", None)]
+
+
 class ActionRequestHuman(Action):
     """Hands the patient to the care team (the gateway opens the case)."""
 
@@ -63,8 +75,4 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        pending = tracker.get_slot("handoff_reason")
-        reason = pending if pending in PENDING_REASONS else "human_request"
-        say(dispatcher, "handoff_human")
-        dispatcher.utter_message(json_message=handoff_payload(tracker, reason=reason))
-        return [SlotSet("handoff_reason", None)]
+        return hand_to_person(dispatcher, tracker)

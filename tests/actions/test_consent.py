@@ -141,10 +141,9 @@ async def test_refusal_ends_the_form_and_is_recorded(dispatcher, make_tracker, d
     assert payload["text_sha256"] == sha(clause_from_file(3)["text"])
 
 
-async def test_emergency_and_person_are_left_to_the_rules(dispatcher, make_tracker, domain):
-    for intent in ("emergency", "request_human"):
-        tracker = make_tracker("help", intent, slots={"requested_slot": "consent_2"})
-        assert await ValidateConsentForm().run(dispatcher, tracker, domain) == []
+async def test_an_emergency_is_left_to_the_rules(dispatcher, make_tracker, domain):
+    tracker = make_tracker("help", "emergency", slots={"requested_slot": "consent_2"})
+    assert await ValidateConsentForm().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages == []
 
 

@@ -155,3 +155,19 @@ async def test_check_emergency_asks_with_yes_and_no(dispatcher, make_tracker, do
     assert "Is this happening right now?" in message["text"]
     assert [b["payload"] for b in message["buttons"]] == ["/emergency", "/not_urgent"]
     assert custom_payloads(dispatcher) == []
+
+
+@pytest.mark.parametrize(("form", "asked"), FORMS)
+async def test_a_person_asked_for_inside_a_form_is_called_and_the_form_goes_on(
+    dispatcher, make_tracker, domain, form, asked
+):
+    tracker = make_tracker(
+        "can I talk to a human",
+        "request_human",
+        slots={"requested_slot": asked, "handoff_reason": "unknown_procedure"},
+    )
+    events = await form().run(dispatcher, tracker, domain)
+    assert "passing you to a person" in texts(dispatcher)[0]
+    [handoff] = custom_payloads(dispatcher)
+    assert (handoff["type"], handoff["reason"]) == ("handoff", "unknown_procedure")
+    assert slot_events(events) == {asked: None, "handoff_reason": None}

@@ -118,6 +118,27 @@ async def test_questions_inside_consent_never_count_as_agreement(world: World) -
     assert "Consent 2 of 5" in nxt
 
 
+async def test_a_person_asked_for_during_consent_is_called_and_consent_goes_on(
+    world: World,
+) -> None:
+    patient = await world.new_patient("Wants", "Person")
+    await patient.send("I want a second opinion")
+    for _ in range(4):
+        await patient.press("No")
+    await patient.press("Continue anyway")
+    await patient.press("I agree")
+    assert "Consent 2 of 5" in patient.history[-1]["plain_text"]
+
+    replies = await patient.send("can I talk to a real person please")
+    said = joined(replies)
+    assert "passing you to a person" in said and "Your case" in said
+    assert "Consent 2 of 5" in replies[-1]["plain_text"]
+    await world.idle()
+    case = await _open_case(world, patient)
+    assert case is not None and case.reason == "human_request"
+    assert "Consent 3 of 5" in joined(await patient.press("I agree"))
+
+
 async def test_two_misunderstandings_in_a_row_offer_a_person(world: World) -> None:
     patient = await world.new_patient("Mixed", "Up")
     await patient.send("I want a second opinion")
