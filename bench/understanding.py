@@ -2,6 +2,7 @@
 
     python -m bench.understanding [--every N]
     python -m bench.understanding --latency     # the added NLU components' time per message
+    python -m bench.understanding --fresh       # the sets written blind to the lexicon
 
 - Coverage: every procedure of content/procedures.yml x every name and synonym x every
   template of tests/understanding/sets/coverage_templates.yml (written for this test,
@@ -152,6 +153,11 @@ def ordinary() -> list[SetItem]:
     return _items("ordinary.yml")
 
 
+# A second pair, written later by another hand blind to the lexicon and never used to
+# correct it: how well the understanding generalises.
+FRESH = ("fresh_emergencies.yml", "fresh_ordinary.yml")
+
+
 def templates() -> list[tuple[str, str]]:
     document = yaml.safe_load((SETS / "coverage_templates.yml").read_text(encoding="utf-8"))
     return [(str(t["template"]), str(t["style"])) for t in document["templates"]]
@@ -294,6 +300,43 @@ async def evaluate_model(model: Path, every: int = 1) -> Report:
         return await evaluate(agent, every)
 
 
+async def generalisation(agent: Any) -> list[str]:
+    """The fresh sets through the agent: emergencies raised, asked about or missed;
+    ordinary messages raising an alarm or a question."""
+    conversations = Conversations(agent)
+    urgent, calm = (_items(name) for name in FRESH)
+    lines: list[str] = []
+    outcomes = await conversations.ask_all([i.text for i in urgent])
+    raised = [i for i, o in zip(urgent, outcomes, strict=True) if emergency_right(i, o)]
+    asked = [
+        i for i, o in zip(urgent, outcomes, strict=True) if o.checked and i not in raised
+    ]
+    missed = [i for i in urgent if i not in raised and i not in asked]
+    lines.append(
+        f"fresh emergencies: {len(raised)}/{len(urgent)} raised at once, {len(asked)} asked "
+        f"'Is this happening right now?', {len(missed)} missed"
+    )
+    lines += [f"MISS fresh [{i.kind} / {i.language}] {i.text!r}" for i in missed]
+    lines += [f"ASKED fresh [{i.kind} / {i.language}] {i.text!r}" for i in asked]
+    outcomes = await conversations.ask_all([i.text for i in calm])
+    alarms = [i for i, o in zip(calm, outcomes, strict=True) if o.alarm]
+    checks = [i for i, o in zip(calm, outcomes, strict=True) if o.checked and not o.alarm]
+    lines.append(
+        f"fresh ordinary: {len(alarms)}/{len(calm)} false alarms, {len(checks)} asked"
+    )
+    lines += [f"FALSE ALARM fresh {i.text!r}" for i in alarms]
+    lines += [f"ASKED fresh {i.text!r}" for i in checks]
+    return lines
+
+
+async def generalisation_of_model(model: Path) -> list[str]:
+    from bench.bare import load_agent
+    from bot.actionserver import ActionServer
+
+    async with ActionServer() as actions:
+        return await generalisation(await load_agent(model, actions.webhook_url))
+
+
 def overlap_with_training(texts: Iterable[str]) -> list[str]:
     """The texts that appear in nlu/ (the sets must be independent of it)."""
     seen = training_examples()
@@ -343,9 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=1, help="every n-th coverage question")
     parser.add_argument("--latency", action="store_true", help="time the components only")
+    parser.add_argument("--fresh", action="store_true", help="the blind sets only")
     args = parser.parse_args(argv)
     if args.latency:
         print("\n".join(latency_lines()))
+        return 0
+    if args.fresh:
+        from bot.model import ensure_model
+
+        print("\n".join(asyncio.run(generalisation_of_model(ensure_model()))))
         return 0
     from bot.model import ensure_model
 

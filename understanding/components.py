@@ -60,6 +60,7 @@ _PRACTICAL_OVERRIDES = frozenset(
         FALLBACK_INTENT,
         "out_of_scope",
         "ask_practical",
+        "feel_unwell",
         "ask_procedure_category",
         "inform_purpose",
         "ask_dermatology",
@@ -187,6 +188,9 @@ class TriageIntentArbiter(_ContentComponent):
             else:
                 _set_intent(message, "feel_unwell", model_confidence)
                 return
+        elif model_intent == "feel_unwell" and (reading.calm or names_procedure):
+            # "No bleeding now, just a small scar": nothing to ask about.
+            _set_intent(message, *_model_reading(message, skip="feel_unwell"))
         current = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or FALLBACK_INTENT)
         topic = self._cues.practical_topic(text)
         if topic and not asks_category and current in _PRACTICAL_OVERRIDES:

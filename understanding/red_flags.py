@@ -52,6 +52,8 @@ class _Kind:
     any: tuple[re.Pattern[str], ...]
     all: tuple[tuple[re.Pattern[str], ...], ...]
     never_suppressed: bool
+    # For a kind never suppressed otherwise: "adjacent_negation" and/or "past".
+    silenced_by: frozenset[str]
 
 
 class RedFlagLexicon:
@@ -78,13 +80,13 @@ class RedFlagLexicon:
                 any=tuple(compiled(p) for p in spec.get("any") or ()),
                 all=tuple(tuple(compiled(p) for p in group) for group in spec.get("all") or ()),
                 never_suppressed=bool(spec.get("never_suppressed")),
+                silenced_by=frozenset(spec.get("silenced_by") or ()),
             )
             for name, spec in document["kinds"].items()
         )
         self._negation_word = re.compile(negation, re.IGNORECASE)
-        self._contextual = tuple(
-            self._compile(suppressors[name]) for name in ("past", "hypothetical")
-        )
+        self._past = self._compile(suppressors["past"])
+        self._contextual = (self._past, self._compile(suppressors["hypothetical"]))
         self._humour = self._compile(suppressors["humour"])
         self._humour_emoji = re.compile(suppressors["humour_emoji"])
         self._category_question = self._compile(suppressors["category_question"])
@@ -138,7 +140,7 @@ class RedFlagLexicon:
         for pattern in kind.any:
             for clause in clauses:
                 for found in pattern.finditer(clause):
-                    if kind.never_suppressed or not self._suppressed(clause, found):
+                    if not self._silenced(kind, clause, found):
                         return True
         for group in kind.all:
             first = next(
@@ -146,13 +148,23 @@ class RedFlagLexicon:
                     found
                     for clause in clauses
                     for found in group[0].finditer(clause)
-                    if not self._suppressed(clause, found)
+                    if not self._silenced(kind, clause, found)
                 ),
                 None,
             )
             if first is not None and all(pattern.search(whole) for pattern in group[1:]):
                 return True
         return False
+
+    def _silenced(self, kind: _Kind, clause: str, found: re.Match[str]) -> bool:
+        if not kind.never_suppressed:
+            return self._suppressed(clause, found)
+        before = clause[: found.start()].split()[-1:]
+        if "adjacent_negation" in kind.silenced_by and any(
+            self._negation_word.fullmatch(word) for word in before
+        ):
+            return True
+        return "past" in kind.silenced_by and bool(self._past.search(clause))
 
     def _suppressed(self, clause: str, found: re.Match[str]) -> bool:
         near = (

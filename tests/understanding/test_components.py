@@ -70,6 +70,11 @@ def test_diet_emergency_on_a_procedure_question_gives_way() -> None:
     assert entities_of(message, "procedure") == ["facial_contouring"]
 
 
+def test_diet_feeling_unwell_on_calm_symptoms_gives_way_too() -> None:
+    message = parsed("no bleeding now, just a small scar", "feel_unwell", 0.9, "inform_criteria")
+    assert intent_of(message) == "inform_criteria"
+
+
 def test_diet_emergency_on_calm_symptoms_gives_way_to_its_next_reading() -> None:
     message = parsed("no bleeding now, just a small scar", "emergency", 0.99, "inform_criteria")
     assert intent_of(message) == "inform_criteria"

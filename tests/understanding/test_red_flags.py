@@ -92,6 +92,21 @@ def test_self_harm_is_never_silenced(text: str) -> None:
     assert kind(text) == "self_harm"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "years ago I had suicidal thoughts, I'm doing well now",  # past, same clause
+        "I'm not suicidal, just unhappy with my nose",  # the negation right before
+    ],
+)
+def test_self_harm_is_silenced_only_by_the_past_or_an_adjacent_negation(text: str) -> None:
+    assert find_red_flag(text) is None
+
+
+def test_a_negation_further_away_does_not_silence_self_harm() -> None:
+    assert kind("I'm not okay at all, I want to die") == "self_harm"
+
+
 def test_calm_mentions_are_read_as_calm() -> None:
     lexicon = red_flag_lexicon()
     assert lexicon.read("no bleeding now, just a small scar").calm
