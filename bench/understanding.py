@@ -137,7 +137,7 @@ class Report:
         ]
 
 
-def _items(name: str) -> list[SetItem]:
+def items(name: str) -> list[SetItem]:
     document = yaml.safe_load((SETS / name).read_text(encoding="utf-8"))
     return [
         SetItem(str(i["text"]), str(i.get("kind", "")), str(i.get("language", "")))
@@ -146,11 +146,11 @@ def _items(name: str) -> list[SetItem]:
 
 
 def emergencies() -> list[SetItem]:
-    return _items("emergencies.yml")
+    return items("emergencies.yml")
 
 
 def ordinary() -> list[SetItem]:
-    return _items("ordinary.yml")
+    return items("ordinary.yml")
 
 
 # A second pair, written later by another hand blind to the lexicon and never used to
@@ -304,7 +304,7 @@ async def generalisation(agent: Any) -> list[str]:
     """The fresh sets through the agent: emergencies raised, asked about or missed;
     ordinary messages raising an alarm or a question."""
     conversations = Conversations(agent)
-    urgent, calm = (_items(name) for name in FRESH)
+    urgent, calm = (items(name) for name in FRESH)
     lines: list[str] = []
     outcomes = await conversations.ask_all([i.text for i in urgent])
     raised = [i for i, o in zip(urgent, outcomes, strict=True) if emergency_right(i, o)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.understanding import emergencies, ordinary
+from bench.understanding import FRESH, emergencies, items, ordinary
 from understanding.red_flags import find_red_flag, nlu_window, red_flag_lexicon
 
 
@@ -17,6 +17,12 @@ def kind(text: str) -> str | None:
 def test_the_lexicon_alone_catches_every_emergency_of_the_set() -> None:
     missed = [(i.kind, i.text) for i in emergencies() if find_red_flag(i.text) is None]
     assert missed == []
+
+
+def test_the_fresh_sets_too() -> None:
+    urgent, calm = (items(name) for name in FRESH)
+    assert [i.text for i in urgent if find_red_flag(i.text) is None] == []
+    assert [i.text for i in calm if find_red_flag(i.text) is not None] == []
 
 
 def test_self_harm_of_the_set_gets_the_self_harm_reply() -> None:

@@ -9,10 +9,12 @@ import pytest
 
 from bench.understanding import (
     COVERAGE_TARGET,
+    FRESH,
     Report,
     coverage_questions,
     emergencies,
     evaluate_model,
+    items,
     ordinary,
     overlap_with_training,
     templates,
@@ -29,7 +31,8 @@ def test_no_generated_question_is_training_data() -> None:
 
 
 def test_no_emergency_or_ordinary_message_is_training_data() -> None:
-    assert overlap_with_training(i.text for i in [*emergencies(), *ordinary()]) == []
+    fresh = [item for name in FRESH for item in items(name)]
+    assert overlap_with_training(i.text for i in [*emergencies(), *ordinary(), *fresh]) == []
 
 
 def test_sets_have_the_size_and_mix_asked_for() -> None:
