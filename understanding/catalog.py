@@ -38,6 +38,8 @@ _EDGE_WORDS = frozenset(
     na nahi hi bhi aur toh to tha thi karna karwana karana chahiye chahta chahti
     """.split()
 )
+# Everyday words one letter from a short term, never read as its typo.
+_EVERYDAY_NEAR_TERMS = frozenset({"later", "latest", "filter"})
 # Generic words at a term's edge; what is left, if two words or more, names it too.
 _GENERIC_WORDS = frozenset(
     """
@@ -69,6 +71,8 @@ class CatalogMatcher:
         """`terms`: procedure id -> every name and synonym a patient may write for it."""
         self._exact: dict[str, str] = {}
         self._words: dict[str, tuple[str, ...]] = {}
+        # The most words any written form of a compact term has ("septo rhinoplasty").
+        self._most_words: dict[str, int] = defaultdict(int)
         owners: dict[str, set[str]] = defaultdict(set)
         self._max_words = 1
         for procedure_id, written_terms in terms.items():
@@ -79,10 +83,16 @@ class CatalogMatcher:
                 self._max_words = max(self._max_words, len(keys))
                 self._exact.setdefault("".join(keys), procedure_id)
                 self._words.setdefault("".join(keys), tuple(keys))
+                self._most_words["".join(keys)] = max(
+                    self._most_words["".join(keys)], len(keys)
+                )
                 core = _core(keys)
                 if core:
                     owners["".join(core)].add(procedure_id)
                     self._words.setdefault("".join(core), tuple(core))
+                    self._most_words["".join(core)] = max(
+                        self._most_words["".join(core)], len(core)
+                    )
         for compact, procedure_ids in owners.items():
             # A core shared by two procedures names neither.
             if len(procedure_ids) == 1 and compact not in self._exact:
@@ -164,6 +174,9 @@ class CatalogMatcher:
         """
         words = list(self._words[term])
         keys = [token.key for token in window]
+        if len(keys) > self._most_words[term] or keys[0] in _EVERYDAY_NEAR_TERMS:
+            # "not ok" is no typo of "botok", nor "later" of "laser".
+            return False
         if not _edges_agree(keys[0], words[0]) or not _edges_agree(keys[-1], words[-1]):
             return False
         while len(keys) > 1 and len(words) > 1 and keys[-1] == words[-1]:

@@ -47,6 +47,7 @@ from actions.content import criteria
 from understanding.catalog import catalog_matcher
 from understanding.cues import cues
 from understanding.red_flags import red_flag_lexicon
+from understanding.text import tokenize
 
 INTENT_RANKING = "intent_ranking"
 FALLBACK_INTENT = "nlu_fallback"
@@ -73,6 +74,14 @@ _PRACTICAL_OVERRIDES = frozenset(
         "request_second_opinion",
     }
 )
+
+
+# Questions of their own that may name a procedure ("pimple marks, cream or laser?").
+_OWN_QUESTIONS = frozenset({"ask_dermatology", "ask_certification"})
+# "skin rejuvenation karwana?": a name and a word or two is a question about the name.
+_TERSE_WORDS = 2
+# Sending reports to a doctor, or naming one, is how a second opinion is asked for.
+_SECOND_OPINION_TOPICS = frozenset({"reports", "provider"})
 
 
 def _is_payload(text: str | None) -> bool:
@@ -178,9 +187,9 @@ class TriageIntentArbiter(_ContentComponent):
         asks_category = self._cues.asks_category(text)
         model_intent, model_confidence = _model_reading(message)
         if model_intent == "emergency":
-            if reading.calm or names_procedure or asks_category:
-                # DIET's guess goes against what the lexicon and the catalog read: its
-                # next reading stands instead.
+            if reading.calm or not reading.mentions or names_procedure or asks_category:
+                # DIET's guess goes against what the lexicon and the catalog read (calm
+                # symptoms, no symptom at all, a procedure): its next reading stands.
                 _set_intent(message, *_model_reading(message, skip="emergency"))
             elif self._raises_alone(model_confidence):
                 _set_intent(message, "emergency", model_confidence)
@@ -193,22 +202,32 @@ class TriageIntentArbiter(_ContentComponent):
             _set_intent(message, *_model_reading(message, skip="feel_unwell"))
         current = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or FALLBACK_INTENT)
         topic = self._cues.practical_topic(text)
-        if topic and not asks_category and current in _PRACTICAL_OVERRIDES:
+        if (
+            topic
+            and not asks_category
+            and current in _PRACTICAL_OVERRIDES
+            and not (current == "request_second_opinion" and topic in _SECOND_OPINION_TOPICS)
+        ):
             _set_intent(message, "ask_practical", 1.0)
             _add_entity(message, "topic", topic, text)
             return
-        if names_procedure and not self._carries_procedure(current, text):
+        if names_procedure and not self._carries_procedure(current, text, message):
             _set_intent(message, "ask_procedure_category", 1.0)
 
     def _raises_alone(self, confidence: float) -> bool:
         threshold = self._emergency_confidence
         return threshold is not None and confidence >= threshold
 
-    def _carries_procedure(self, intent: str, text: str) -> bool:
+    def _carries_procedure(self, intent: str, text: str, message: Message) -> bool:
         """Whether DIET's reading stands although the message names a procedure: a
-        procedure question already, or a reading its own cue confirms."""
+        procedure question already, a reading its own cue confirms, or a skin or
+        qualification question that says more than the procedure's name."""
         if intent == "ask_procedure_category":
             return True
+        if intent in _OWN_QUESTIONS:
+            return not self._cues.asks_category(text) and _words_beside_procedures(
+                message, text
+            ) > _TERSE_WORDS
         if intent == "request_second_opinion":
             return self._cues.asks_second_opinion(text)
         if intent == "request_human":
@@ -216,6 +235,20 @@ class TriageIntentArbiter(_ContentComponent):
         if intent == "inform_criteria":
             return any(criterion.mentioned_in(text) for criterion in criteria())
         return False
+
+
+def _words_beside_procedures(message: Message, text: str) -> int:
+    """How many words the message has outside the catalog procedures it names."""
+    spans = [
+        (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
+        for e in message.get(ENTITIES, [])
+        if e.get(EXTRACTOR) == CATALOG_EXTRACTOR
+    ]
+    return sum(
+        1
+        for token in tokenize(text)
+        if not any(start <= token.start < end for start, end in spans)
+    )
 
 
 def _model_reading(message: Message, skip: str = "") -> tuple[str, float]:

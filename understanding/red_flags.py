@@ -43,6 +43,8 @@ class Reading:
     # Symptom words were there, each one negated, long past, hypothetical, humour or part
     # of a category question: the message reports no emergency.
     calm: bool
+    # Whether it mentions a symptom at all.
+    mentions: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class RedFlagLexicon:
             bool(mentions)
             and all(self._mention_calm(clause, found) for clause, found in mentions)
         )
-        return Reading(None, calm=calm)
+        return Reading(None, calm=calm, mentions=bool(mentions))
 
     def _mention_calm(self, clause: str, found: re.Match[str]) -> bool:
         after = clause[found.end() :].split()[:_WORDS_AFTER_MENTION]

@@ -98,6 +98,8 @@ def test_devanagari_terms_are_matched_exactly_only() -> None:
         "eye surgery",
         "cheek lift",
         "how much does it cost",
+        "see u later",  # one letter from "laser"
+        "nope, not ok with that",  # "not ok" is two words, one letter from "botok"
     ],
 )
 def test_nothing_is_guessed_where_the_catalog_names_nothing(text: str) -> None:

@@ -56,12 +56,17 @@ def test_a_red_flag_is_an_emergency_whatever_diet_said() -> None:
 
 
 def test_diet_alone_asks_instead_of_raising() -> None:
-    assert intent_of(parsed("I feel strange", "emergency", 0.999)) == "feel_unwell"
+    assert intent_of(parsed("my face feels numb", "emergency", 0.999)) == "feel_unwell"
 
 
 def test_diet_alone_raises_when_a_threshold_is_set_and_reached() -> None:
-    message = parsed("I feel strange", "emergency", 0.97, emergency_confidence=0.95)
+    message = parsed("my face feels numb", "emergency", 0.97, emergency_confidence=0.95)
     assert intent_of(message) == "emergency"
+
+
+def test_diet_emergency_without_any_symptom_word_gives_way() -> None:
+    message = parsed("khoobsurti ke liye", "emergency", 0.96, "inform_purpose")
+    assert intent_of(message) == "inform_purpose"
 
 
 def test_diet_emergency_on_a_procedure_question_gives_way() -> None:
@@ -82,7 +87,7 @@ def test_diet_emergency_on_calm_symptoms_gives_way_to_its_next_reading() -> None
 
 @pytest.mark.parametrize(
     "diet_intent",
-    ["inform_purpose", "nlu_fallback", "request_second_opinion", "ask_dermatology", "help"],
+    ["inform_purpose", "nlu_fallback", "request_second_opinion", "help"],
 )
 def test_a_named_procedure_makes_a_procedure_question(diet_intent: str) -> None:
     message = parsed("hand surgery after an injury?", diet_intent)
@@ -104,6 +109,19 @@ def test_a_reading_its_own_words_confirm_carries_the_procedure(
     message = parsed(text, diet_intent)
     assert intent_of(message) == diet_intent
     assert entities_of(message, "procedure")
+
+
+def test_a_skin_question_that_names_a_treatment_stays_a_skin_question() -> None:
+    message = parsed("chehre pe jhaiyan hai, koi cream ya laser?", "ask_dermatology")
+    assert intent_of(message) == "ask_dermatology"
+    assert intent_of(parsed("skin rejuvenation karwana?", "ask_dermatology")) == (
+        "ask_procedure_category"
+    )
+
+
+def test_sending_reports_for_a_second_opinion_stays_a_second_opinion() -> None:
+    message = parsed("can i send my MRI to a doctor abroad for opinion", "request_second_opinion")
+    assert intent_of(message) == "request_second_opinion"
 
 
 @pytest.mark.parametrize(
