@@ -23,17 +23,6 @@ _RESPONSE_OF = {
     "ask_certification": "utter_certification",
     "help": "utter_help",
 }
-DIGRESSION_INTENTS = frozenset(
-    {
-        "request_human",
-        "ask_procedure_category",
-        "inform_purpose",
-        "ask_practical",
-        "feel_unwell",
-        "not_urgent",
-        *_RESPONSE_OF,
-    }
-)
 
 
 def answer_practical(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

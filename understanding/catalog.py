@@ -19,7 +19,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from understanding.text import Token, fold, singular, tokenize
+from understanding.text import Token, tokenize
 
 # A window of message words is compared with terms of up to this many words (plus one,
 # for a term a patient wrote as one word less or more).
@@ -229,8 +229,3 @@ def catalog_matcher(path: Path | None = None) -> CatalogMatcher:
     return CatalogMatcher(
         {pid: (pid.replace("_", " "), *p.terms) for pid, p in procedures.items()}
     )
-
-
-def folded_term(term: str) -> str:
-    """A term as the matcher compares it (for tests and reports)."""
-    return "".join(singular(fold(token.text)) for token in tokenize(term))
