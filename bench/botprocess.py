@@ -31,6 +31,8 @@ def bot_environment(
         "PSEUDONYM_SECRET": "bench-pseudonym-secret",
         "TELEGRAM_RATE_LIMIT": "off",
         "QUEUE_RENOTIFY_SECONDS": "3600",
+        # Every worker serves its console as production does, each on a port of its own.
+        "CONSOLE_LISTEN": "127.0.0.1:0",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",

@@ -35,6 +35,19 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The coordinators' web console (`console/`): where it listens, what links point at."""
+
+    host: str
+    port: int
+    public_url: str
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@dataclass(frozen=True)
 class Settings:
     bot_token: str | None
     api_base_url: str
@@ -50,6 +63,7 @@ class Settings:
     queue_renotify_seconds: float
     rate_limit: bool
     log_level: str
+    console: ConsoleSettings | None = None
 
     @property
     def sandbox(self) -> bool:
@@ -124,6 +138,22 @@ def _webhook(env: Mapping[str, str]) -> WebhookSettings:
     return WebhookSettings(url=url, listen=host, port=int(port_text), secret=secret, path=path)
 
 
+def _host_port(env: Mapping[str, str], name: str, default: str) -> tuple[str, int]:
+    listen = env.get(name, "").strip() or default
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise ConfigError(name, f"expected host:port, got {listen!r}")
+    return host, int(port_text)
+
+
+def _console(env: Mapping[str, str]) -> ConsoleSettings | None:
+    if env.get("CONSOLE_LISTEN", "").strip().lower() == "off":
+        return None
+    host, port = _host_port(env, "CONSOLE_LISTEN", "127.0.0.1:8080")
+    public = _http_url(env, "CONSOLE_PUBLIC_URL") or f"http://{host}:{port}"
+    return ConsoleSettings(host=host, port=port, public_url=public)
+
+
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first bad one."""
     if env is None:
@@ -174,6 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         queue_renotify_seconds=_positive_float(env, "QUEUE_RENOTIFY_SECONDS", 600.0),
         rate_limit=rate_limit == "on",
         log_level=level,
+        console=_console(env),
     )
 
 

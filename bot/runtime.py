@@ -23,6 +23,7 @@ from storage.durable import DurableStore
 if TYPE_CHECKING:
     from rasa.core.lock_store import LockStore
 
+    from console.server import ConsoleServer
     from storage.db import Database
     from storage.repository import Repository
 
@@ -66,6 +67,7 @@ class Runtime:
         self.dialogue: Dialogue | None = None
         self.app: Application | None = None
         self.webhook: WebhookServer | None = None
+        self.console: ConsoleServer | None = None
         # One store for Rasa's conversation locks and the gateway's turn locks.
         self.lock_store: LockStore | None = None
 
@@ -101,6 +103,11 @@ class Runtime:
         if desk is not None:
             desk.start_reminders()
         self.app.bot_data["gateway"].outbox.start_redelivery()
+        if settings.console is not None:
+            from console.wiring import start_console
+
+            self.console = await start_console(self, settings.console)
+            print(f"Console: {self.console.url}", flush=True)
         log.info("bot started", extra={"mode": settings.mode})
 
     @staticmethod
@@ -145,6 +152,8 @@ class Runtime:
         """Stop taking updates first, then finish what is in flight, then close the rest."""
         if self.webhook is not None:
             await self.webhook.stop()
+        if self.console is not None:
+            await self.console.stop()
         if self.app is not None:
             desk = self.app.bot_data.get("staff_desk")
             if desk is not None:

@@ -36,6 +36,8 @@ def world_settings(
         "PSEUDONYM_SECRET": "e2e-secret",
         "TELEGRAM_RATE_LIMIT": "off",
         "QUEUE_RENOTIFY_SECONDS": "3600",
+        # Each world's console on a free port: worlds restart and run side by side.
+        "CONSOLE_LISTEN": "127.0.0.1:0",
     }
 
 

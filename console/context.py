@@ -1,0 +1,37 @@
+"""What every console route may use, built once by the runtime and kept on `app.state`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from bot.config import ConsoleSettings
+
+if TYPE_CHECKING:
+    from storage.db import Database
+    from storage.repository import Repository
+
+# Asks Telegram (or the allow-list) whether a Telegram user is staff right now.
+StaffCheck = Callable[[int], Awaitable[bool]]
+# One named dependency's state for /healthz: (ok, detail without secrets).
+HealthProbe = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+@dataclass
+class ConsoleContext:
+    settings: ConsoleSettings
+    database: Database
+    repository: Repository
+    # Signs one-time links; derived from PSEUDONYM_SECRET so no new secret must be set.
+    signing_key: bytes
+    is_staff: StaffCheck
+    # Name -> probe, in the order /healthz lists them ("database", "redis", "model", ...).
+    health: dict[str, HealthProbe] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def context_of(request: Request) -> ConsoleContext:
+    return request.app.state.context
