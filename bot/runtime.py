@@ -14,7 +14,7 @@ from telegram.ext import Application
 
 from bot.actionserver import ActionServer
 from bot.app import build_application
-from bot.config import Settings
+from bot.config import ConsoleSettings, Settings
 from bot.dialogue import Dialogue
 from bot.inbox import DurableUpdateQueue
 from bot.webhook import WebhookServer
@@ -104,11 +104,22 @@ class Runtime:
             desk.start_reminders()
         self.app.bot_data["gateway"].outbox.start_redelivery()
         if settings.console is not None:
-            from console.wiring import start_console
-
-            self.console = await start_console(self, settings.console)
-            print(f"Console: {self.console.url}", flush=True)
+            await self._start_console(settings.console)
         log.info("bot started", extra={"mode": settings.mode})
+
+    async def _start_console(self, console: ConsoleSettings) -> None:
+        """The staff console beside the bot; patients are served even if it cannot start."""
+        from console.wiring import start_console
+
+        try:
+            self.console = await start_console(self, console)
+        except OSError as error:
+            log.error(
+                "console not started: its address is taken or not available",
+                extra={"error_type": type(error).__name__, "port": console.port},
+            )
+            return
+        print(f"Console: {self.console.url}", flush=True)
 
     @staticmethod
     async def _initialize(app: Application) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 
 import uvicorn
 from starlette.applications import Starlette
@@ -17,7 +18,14 @@ class ConsoleServer:
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            # No websockets: Rasa pins websockets 10, older than uvicorn's support of it.
+            ws="none",
         )
         self._server = uvicorn.Server(config)
         # The bot owns SIGINT and SIGTERM; uvicorn must not install its own handlers.
@@ -28,18 +36,20 @@ class ConsoleServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve())
+        """Bind first, so a port in use is an OSError here and not uvicorn's sys.exit."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family)
+        self.port = sock.getsockname()[1]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
-                self._task.result()  # raises why it could not start (port in use, ...)
+                sock.close()
                 raise RuntimeError("console server stopped during start-up")
             await asyncio.sleep(0.02)
-        sockets = [s for server in self._server.servers for s in server.sockets]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self._task is None:
