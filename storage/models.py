@@ -192,5 +192,34 @@ class OutboxMessage(Base):
     sent_at = sa.Column(UTCDateTime)
 
 
+
+class ConsoleSignInLink(Base):
+    """A one-time console link sent to a staff member; only the hash of its secret is kept."""
+
+    __tablename__ = "console_sign_in_links"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_sha256 = sa.Column(sa.String(64), nullable=False, unique=True)
+    telegram_user_id = sa.Column(sa.BigInteger, nullable=False)
+    display_name = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = sa.Column(UTCDateTime, nullable=False, index=True)
+    used_at = sa.Column(UTCDateTime)
+
+
+class ConsoleSession(Base):
+    """A signed-in console browser; the cookie's secret is kept only as its hash."""
+
+    __tablename__ = "console_sessions"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    token_sha256 = sa.Column(sa.String(64), nullable=False, unique=True)
+    staff_member_id = sa.Column(
+        sa.Integer, sa.ForeignKey("staff_members.id"), nullable=False, index=True
+    )
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = sa.Column(UTCDateTime, nullable=False, index=True)
+    revoked_at = sa.Column(UTCDateTime)
+
 # Importing the guard here means no code path can load the model without it.
 import storage.append_only  # noqa: E402, F401
