@@ -14,6 +14,7 @@ from bot.dialogue import Dialogue
 from bot.gateway import Gateway
 from bot.handlers import add_patient_handlers
 from bot.inbox import DurableUpdateQueue
+from bot.logs import failure_fields
 from bot.ordering import PerChatUpdateProcessor
 from bot.transport import AiohttpRequest
 from bot.turns import TurnRunner
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log a handler failure by type only: the exception text may quote a patient."""
+    """Log a handler failure by type and frames only: the exception text may quote a patient."""
     error = context.error
     chat = (
         update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
@@ -35,10 +36,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update):
         # Run the turn again rather than mark it done with no answer.
         context.application.bot_data["gateway"].outbox.keep_unprocessed()
+    # No exc_info: the fields say where it failed, and nothing can print the message.
     log.error(
         "handler failed",
-        extra={"error_type": type(error).__name__, "has_chat": chat is not None},
-        exc_info=(type(error), error, None) if error else None,
+        extra={**failure_fields(error), "has_chat": chat is not None},
     )
 
 

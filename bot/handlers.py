@@ -28,7 +28,7 @@ from bot.content import message
 from bot.dialogue import Button
 from bot.gateway import Gateway, TurnContext
 from bot.incoming import export_document
-from bot.logs import log_name
+from bot.logs import failure_fields, log_name
 
 log = logging.getLogger(__name__)
 ERASE = "gw:erase"
@@ -239,7 +239,7 @@ async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await context.bot.send_message(change.chat.id, message("unrelated_group"))
         await context.bot.leave_chat(change.chat.id)
     except TelegramError as error:
-        log.warning("could not leave an unrelated chat", extra={"error_type": type(error).__name__})
+        log.warning("could not leave an unrelated chat", extra=failure_fields(error))
 
 
 async def _remove_buttons(query: object) -> None:

@@ -14,6 +14,7 @@ import time
 
 from telegram import Bot, Update
 
+from bot.logs import failure_fields
 from storage.durable import DurableStore
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
     async def _database_down(self, update: Update, error: Exception) -> None:
         log.error(
             "database unreachable: update left with Telegram",
-            extra={"error_type": type(error).__name__},
+            extra=failure_fields(error),
         )
         chat = update.effective_chat
         if chat is None or chat.type != chat.PRIVATE or self.notice is None:

@@ -6,8 +6,13 @@ import hashlib
 import hmac
 import json
 import logging
+import sysconfig
 import time
+import traceback
+from types import TracebackType
 from typing import Any
+
+from bot.paths import ROOT
 
 _NOISY = (
     "fontTools",
@@ -20,6 +25,76 @@ _NOISY = (
     "asyncio",
     "aiohttp.access",
 )
+
+
+# The innermost frames say where it failed; asyncio and PTB add many outer ones.
+MAX_FRAMES = 30
+# A cause's cause, and so on, only this deep (each with its own frames).
+MAX_CAUSES = 3
+# Most specific first: the venv's site-packages lies inside the project's directory.
+_LIBRARY_ROOTS = sorted(
+    {sysconfig.get_paths()[key] for key in ("purelib", "platlib", "stdlib")}, key=len, reverse=True
+)
+
+
+def _short_path(filename: str) -> str:
+    """A frame's file relative to the project or the library directory: shorter, no home."""
+    path = filename.replace("\\", "/")
+    for directory in (*_LIBRARY_ROOTS, str(ROOT)):
+        prefix = directory.replace("\\", "/").rstrip("/") + "/"
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
+
+
+def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
+    """(file, line, function) of each frame, innermost last; source lines and locals never."""
+    frames = [
+        {
+            "file": _short_path(frame.f_code.co_filename),
+            "line": line,
+            "function": frame.f_code.co_name,
+        }
+        for frame, line in traceback.walk_tb(tb)
+    ]
+    return frames[-MAX_FRAMES:]
+
+
+def failure_fields(error: BaseException | None) -> dict[str, Any]:
+    """Log fields for a failure: its type and its traceback's frames, never its message.
+
+    The message and the frames' locals may quote a patient; where the code failed does not.
+    The chain (`raise ... from`, or an error while handling another) follows as `causes`.
+    """
+    if error is None:
+        return {}
+    fields: dict[str, Any] = {
+        "error_type": _type_name(error),
+        "frames": _frames(error.__traceback__),
+    }
+    causes = []
+    seen = {id(error)}
+    cause = _cause(error)
+    while cause is not None and id(cause) not in seen and len(causes) < MAX_CAUSES:
+        seen.add(id(cause))
+        causes.append({"error_type": _type_name(cause), "frames": _frames(cause.__traceback__)})
+        cause = _cause(cause)
+    if causes:
+        fields["causes"] = causes
+    return fields
+
+
+def _type_name(error: BaseException) -> str:
+    kind = type(error)
+    if kind.__module__ in ("builtins", "__main__"):
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    if error.__cause__ is not None:
+        return error.__cause__
+    return None if error.__suppress_context__ else error.__context__
 
 
 def pseudonym(secret: bytes, telegram_user_id: int | str) -> str:
@@ -46,8 +121,15 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in self._standard})
+        # exc_text and stack_info are never written: they hold the exception's message (and,
+        # with PTB's and asyncio's own records, the patient's text it may quote).
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
+            if "frames" not in entry:
+                # A library's log.exception(...) still says where it failed.
+                entry.update(
+                    {k: v for k, v in failure_fields(record.exc_info[1]).items() if k not in entry}
+                )
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.logs import failure_fields
 from storage.durable import DurableStore, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class Outbox:
             await self.store.mark_attempt(entry.id, type(exc).__name__, failed=failed)
             log.error(
                 "outbox task failed; will retry",
-                extra={"outbox_id": entry.id, "task": name, "error_type": type(exc).__name__},
+                extra={"outbox_id": entry.id, "task": name, **failure_fields(exc)},
             )
             return False
         buffer = self.end(token)
@@ -281,7 +282,7 @@ class Outbox:
             try:
                 await self.deliver_pending()
             except Exception as exc:  # the loop must outlive a passing database failure
-                log.error("redelivery failed", extra={"error_type": type(exc).__name__})
+                log.error("redelivery failed", extra=failure_fields(exc))
             await asyncio.sleep(interval)
 
     async def stop_redelivery(self) -> None:

@@ -17,6 +17,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.config import Settings
 from bot.content import message
+from bot.logs import failure_fields
 from bot.outbox import Outbox, copy_payload, text_payload
 from staff.card import render_card, render_queue, topic_name
 from storage import CaseRef, PatientRef, Repository, StaffRef
@@ -388,7 +389,7 @@ class StaffDeskService:
             try:
                 await self.renotify_once()
             except Exception as error:  # the reminder loop must outlive a passing failure
-                log.error("queue reminder failed", extra={"error_type": type(error).__name__})
+                log.error("queue reminder failed", extra=failure_fields(error))
 
     def start_reminders(self) -> None:
         if self._renotifier is None:
