@@ -106,6 +106,14 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await gateway.say(patient, message("unknown_command"))
 
 
+async def console_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/console: staff get a one-time console link; anyone else, the unknown-command reply."""
+    from console.command import send_console_link
+
+    if not await send_console_link(update, context):
+        await unknown_command(update, context)
+
+
 async def patient_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text or media from a patient: stored, then answered by the dialogue or relayed to staff."""
     if update.effective_user is None or update.effective_message is None:
@@ -271,6 +279,7 @@ def add_patient_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("privacy", privacy, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))
     app.add_handler(CommandHandler("delete", delete_request, filters=private))
+    app.add_handler(CommandHandler("console", console_command, filters=private))
     app.add_handler(
         MessageHandler(private & filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command)
     )

@@ -55,17 +55,25 @@ class StaffDeskService:
 
     async def is_staff(self, user: User) -> bool:
         """On the allow-list, or a current member of the staff group (asked, then cached)."""
-        if user.id in self.allow_list:
+        return await self.is_staff_id(user.id)
+
+    async def is_staff_id(self, user_id: int, *, fresh: bool = False) -> bool:
+        """As is_staff; `fresh` asks Telegram whatever the cache holds (the web console)."""
+        if user_id in self.allow_list:
             return True
-        cached = self._membership.get(user.id)
-        if cached is not None and time.monotonic() - cached[1] < MEMBERSHIP_CACHE_SECONDS:
+        cached = self._membership.get(user_id)
+        if (
+            not fresh
+            and cached is not None
+            and time.monotonic() - cached[1] < MEMBERSHIP_CACHE_SECONDS
+        ):
             return cached[0]
         try:
-            member = await self.bot.get_chat_member(self.chat_id, user.id)
+            member = await self.bot.get_chat_member(self.chat_id, user_id)
             allowed = member.status in STAFF_STATUSES
         except TelegramError:
             allowed = False
-        self._membership[user.id] = (allowed, time.monotonic())
+        self._membership[user_id] = (allowed, time.monotonic())
         return allowed
 
     async def staff_member(self, user: User) -> StaffRef:
