@@ -1,5 +1,462 @@
-"""Placeholder until its owner fills it in (issue 14)."""
+"""The console's pages: the case list, one case with its receipt, and the live queue.
 
-from starlette.routing import BaseRoute
+Patients are named by case number and display name only: no page is given a Telegram id
+(the queries do not even select one). Every case view and receipt download is audited.
+"""
 
-routes: list[BaseRoute] = []
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from sqlalchemy.engine import Row
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from console import queries
+from console.app import templates
+from console.auth import staff_of, template_context
+from console.context import context_of
+from storage.models import CASE_STATUSES, URGENCIES
+from storage.refs import CASE_REFERENCE_OFFSET
+from storage.timeutil import utcnow
+
+PER_PAGE = 50
+REFRESH_SECONDS = 30
+# Beyond this a page number or case number cannot be real; refusing it early keeps an
+# absurd value from overflowing the database's integer types.
+MAX_PAGE = 100_000
+MAX_CASE_ID = 2**31 - 1
+CRITERIA_PATH = Path(__file__).resolve().parent.parent / "content" / "criteria.yml"
+
+STATUS_LABELS = {
+    "bot": "With the bot",
+    "queued": "Waiting",
+    "with_staff": "With staff",
+    "closed": "Closed",
+}
+REASON_LABELS = {
+    "second_opinion": "Second opinion",
+    "human_request": "Asked for a person",
+    "unknown_procedure": "Unknown procedure",
+    "consent_refused": "Consent refused",
+    "emergency": "Emergency",
+}
+AUTHOR_LABELS = {"patient": "Patient", "bot": "Bot", "staff": "Staff", "note": "Staff note"}
+ACTION_LABELS = {
+    "case.claim": "Took over the case",
+    "case.release": "Handed the case back to the bot",
+    "case.close": "Closed the case",
+    "console_view_case": "Viewed the case in the console",
+    "console_download_receipt": "Downloaded the consent receipt",
+}
+DECISION_LABELS = {"agreed": "Agreed", "refused": "Did not agree", "withdrawn": "Withdrawn"}
+# media_type values that mark how a text arrived rather than an attachment.
+TEXT_KINDS = {"edit": "edited", "button": "button", "refused_button": "stale button"}
+ERASED_NAME = "(erased)"
+
+
+# -- formatting -------------------------------------------------------------------------
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def duration(seconds: float) -> str:
+    """A wait as people say it: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def reference_of(case_id: int) -> str:
+    return str(case_id + CASE_REFERENCE_OFFSET)
+
+
+def _waiting(row: Row, now: datetime) -> str:
+    """How long the patient waited for staff: still waiting, or until the claim."""
+    if row.queued_at is None:
+        return ""
+    if row.status == "queued":
+        return duration((now - row.queued_at).total_seconds())
+    if row.claimed_at is not None and row.claimed_at >= row.queued_at:
+        return duration((row.claimed_at - row.queued_at).total_seconds())
+    return ""
+
+
+def _case_view(row: Row, now: datetime) -> dict[str, Any]:
+    return {
+        "reference": reference_of(row.id),
+        "opened": _time(row.opened_at),
+        "opened_iso": _iso(row.opened_at),
+        "status": row.status,
+        "status_label": STATUS_LABELS.get(row.status, row.status),
+        "urgent": row.urgency == "urgent",
+        "reason": REASON_LABELS.get(row.reason or "", row.reason or ""),
+        "holder": row.holder_name or "",
+        "waiting": _waiting(row, now),
+        "patient": row.patient_name if row.patient_name is not None else ERASED_NAME,
+    }
+
+
+@lru_cache(maxsize=1)
+def criteria_wording() -> dict[str, str]:
+    """Criterion id -> the client's wording (content/criteria.yml `seed`)."""
+    data = yaml.safe_load(CRITERIA_PATH.read_text(encoding="utf-8"))
+    return {str(item["id"]): str(item["seed"]) for item in data["criteria"]}
+
+
+# -- the page context -------------------------------------------------------------------
+
+
+def page_context(request: Request, **values: Any) -> dict[str, Any]:
+    """What base.html expects (the signed-in staff member, the CSRF token), plus `values`."""
+    return template_context(request, **values)
+
+
+async def _audit(request: Request, action: str, case_id: int) -> None:
+    await context_of(request).repository.audit(
+        actor_type="staff",
+        actor_id=str(staff_of(request).staff_id),
+        action=action,
+        target=queries.case_target(case_id),
+    )
+
+
+# -- the case list ----------------------------------------------------------------------
+
+
+@dataclass
+class ParsedFilters:
+    """The case list's query string, validated; `errors` say what could not be used."""
+
+    filters: queries.CaseFilters
+    page: int
+    # What the form shows again, as typed (autoescaped by Jinja2 when rendered).
+    form: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    # A case number no case can have: nothing matches, and the database is not asked.
+    impossible: bool = False
+
+
+def _parse_date(text: str, label: str, errors: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{label} must be a date like 2026-12-01.")
+        return None
+
+
+def parse_filters(params: Mapping[str, str], staff_ids: set[int]) -> ParsedFilters:
+    """Read the case list's filters; a bad value becomes a message, never an exception."""
+    form = {
+        key: params.get(key, "").strip()
+        for key in ("case", "status", "urgency", "staff", "from", "to", "page")
+    }
+    errors: list[str] = []
+    impossible = False
+
+    case_id = None
+    case_text = form["case"].lstrip("#").strip()
+    if case_text:
+        if not case_text.isascii() or not case_text.isdigit():
+            errors.append("The case number must be a number, for example 1042.")
+        elif len(case_text) > 12 or not 0 < int(case_text) - CASE_REFERENCE_OFFSET <= MAX_CASE_ID:
+            impossible = True
+        else:
+            case_id = int(case_text) - CASE_REFERENCE_OFFSET
+
+    status = form["status"] or None
+    if status is not None and status not in CASE_STATUSES:
+        errors.append("Unknown status: choose one from the list.")
+        status = None
+    urgency = form["urgency"] or None
+    if urgency is not None and urgency not in URGENCIES:
+        errors.append("Unknown urgency: choose normal or urgent.")
+        urgency = None
+
+    staff_member_id = None
+    if form["staff"]:
+        if form["staff"].isascii() and form["staff"].isdigit() and int(form["staff"]) in staff_ids:
+            staff_member_id = int(form["staff"])
+        else:
+            errors.append("Unknown staff member: choose one from the list.")
+
+    opened_from = _parse_date(form["from"], "Opened from", errors)
+    opened_to = _parse_date(form["to"], "Opened to", errors)
+    if opened_from and opened_to and opened_from > opened_to:
+        errors.append("Opened from must not be after Opened to.")
+
+    page = 1
+    if form["page"]:
+        if form["page"].isascii() and form["page"].isdigit() and 1 <= int(form["page"]) <= MAX_PAGE:
+            page = int(form["page"])
+        else:
+            errors.append("The page must be a number from 1.")
+
+    filters = queries.CaseFilters(
+        status=status,
+        urgency=urgency,
+        staff_member_id=staff_member_id,
+        opened_from=opened_from,
+        opened_to=opened_to,
+        case_id=case_id,
+    )
+    return ParsedFilters(filters, page, form, errors, impossible)
+
+
+def _page_link(form: Mapping[str, str], page: int) -> str:
+    kept = {key: value for key, value in form.items() if value and key != "page"}
+    return "/cases?" + urlencode({**kept, "page": page})
+
+
+async def home(request: Request) -> Response:
+    """The console opens on the case list."""
+    return RedirectResponse("/cases", status_code=302)
+
+
+async def case_list(request: Request) -> Response:
+    """The cases, filtered and paged; invalid filters are explained and list nothing."""
+    context = context_of(request)
+    async with context.database.engine.connect() as connection:
+        staff_rows = await queries.staff_members(connection)
+        parsed = parse_filters(request.query_params, {row.id for row in staff_rows})
+        rows: Sequence[Row] = ()
+        total = 0
+        if not parsed.errors and not parsed.impossible:
+            rows, total = await queries.list_cases(
+                connection,
+                parsed.filters,
+                offset=(parsed.page - 1) * PER_PAGE,
+                limit=PER_PAGE,
+            )
+    now = utcnow()
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return templates.TemplateResponse(
+        request,
+        "cases.html",
+        page_context(
+            request,
+            cases=[_case_view(row, now) for row in rows],
+            total=total,
+            page=parsed.page,
+            pages=pages,
+            previous_link=_page_link(parsed.form, parsed.page - 1) if parsed.page > 1 else None,
+            next_link=_page_link(parsed.form, parsed.page + 1) if parsed.page < pages else None,
+            form=parsed.form,
+            errors=parsed.errors,
+            statuses=[(value, STATUS_LABELS[value]) for value in CASE_STATUSES],
+            urgencies=list(URGENCIES),
+            staff_members=[(str(row.id), row.display_name) for row in staff_rows],
+        ),
+        status_code=400 if parsed.errors else 200,
+    )
+
+
+# -- one case ---------------------------------------------------------------------------
+
+
+def _case_id_of(reference: str) -> int | None:
+    """The case id of a reference ("1042" -> 42), or None when it cannot be one."""
+    if not reference.isascii() or not reference.isdigit() or len(reference) > 12:
+        return None
+    case_id = int(reference) - CASE_REFERENCE_OFFSET
+    return case_id if 0 < case_id <= MAX_CASE_ID else None
+
+
+def not_found(request: Request, reference: str) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "not_found.html",
+        page_context(request, reference=reference),
+        status_code=404,
+    )
+
+
+def _message_view(row: Row, case: Row, patient_name: str) -> dict[str, Any]:
+    author = row.author
+    if author == "patient":
+        who = patient_name
+    elif author in ("staff", "note"):
+        who = row.staff_name or "Staff"
+    else:
+        who = AUTHOR_LABELS.get(author, author)
+    kind = row.media_type
+    return {
+        "author": author,
+        "role": AUTHOR_LABELS.get(author, author),
+        "who": who,
+        "direction": "to the patient" if row.direction == "out" else "from the patient",
+        "time": _time(row.created_at),
+        "iso": _iso(row.created_at),
+        "text": row.text or "",
+        # An attachment is shown by its kind only: the file itself never reaches the page.
+        "media": None if kind is None or kind in TEXT_KINDS else kind,
+        "tag": TEXT_KINDS.get(kind or ""),
+        "before_case": row.case_id is None,
+    }
+
+
+def _summary_items(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    labels = {"asked": "Asked", "procedure": "Procedure", "language": "Language"}
+    items = [(label, str(summary[key])) for key, label in labels.items() if summary.get(key)]
+    for key, value in summary.items():
+        if key not in labels and key != "criteria_met" and value not in (None, "", [], {}):
+            items.append((key.replace("_", " ").capitalize(), str(value)))
+    return items
+
+
+async def case_page(request: Request) -> Response:
+    """One case from start to end: summary, criteria, transcript, staff actions, consent."""
+    reference = request.path_params["reference"]
+    case_id = _case_id_of(reference)
+    if case_id is None:
+        return not_found(request, reference)
+    context = context_of(request)
+    async with context.database.engine.connect() as connection:
+        case = await queries.case_detail(connection, case_id)
+        if case is None:
+            return not_found(request, reference)
+        messages = await queries.transcript(connection, case)
+        consents = await queries.consent_records(connection, case.patient_pseudonym)
+    # Audited before the audit list is read, so the list includes this very view.
+    await _audit(request, "console_view_case", case_id)
+    async with context.database.engine.connect() as connection:
+        actions = await queries.case_audit(connection, case_id)
+    now = utcnow()
+    patient_name = case.patient_name if case.patient_name is not None else ERASED_NAME
+    summary = dict(case.summary or {})
+    wording = criteria_wording()
+    view = {
+        **_case_view(case, now),
+        "closed": _time(case.closed_at),
+        "closer": case.closer_name or "",
+        "rating": case.rating,
+        "erased": case.patient_id is None,
+    }
+    return templates.TemplateResponse(
+        request,
+        "case.html",
+        page_context(
+            request,
+            case=view,
+            summary=_summary_items(summary),
+            criteria=[
+                (criterion, wording.get(criterion, criterion))
+                for criterion in summary.get("criteria_met") or []
+            ],
+            messages=[_message_view(row, case, patient_name) for row in messages],
+            actions=[
+                {
+                    "time": _time(row.at),
+                    "iso": _iso(row.at),
+                    "who": row.actor_name
+                    or ("Unknown staff member" if row.actor_type == "staff" else row.actor_type),
+                    "what": ACTION_LABELS.get(row.action, row.action),
+                }
+                for row in actions
+            ],
+            consents=[
+                {
+                    "clause": row.clause_id,
+                    "version": row.clause_version,
+                    "sha256": row.text_sha256,
+                    "decision": DECISION_LABELS.get(row.decision, row.decision),
+                    "time": _time(row.decided_at),
+                    "iso": _iso(row.decided_at),
+                    "case": reference_of(row.case_id) if row.case_id is not None else "",
+                }
+                for row in consents
+            ],
+        ),
+    )
+
+
+async def receipt_pdf(request: Request) -> Response:
+    """The consent receipt as the patient got it, drawn again from the stored records."""
+    from storage.consent_texts import load_clauses
+    from storage.receipt import build_receipt_pdf
+
+    reference = request.path_params["reference"]
+    case_id = _case_id_of(reference)
+    if case_id is None:
+        return not_found(request, reference)
+    context = context_of(request)
+    async with context.database.engine.connect() as connection:
+        case = await queries.case_detail(connection, case_id)
+    if case is None:
+        return not_found(request, reference)
+    records = await context.repository.consent_history_by_pseudonym(case.patient_pseudonym)
+    name = case.patient_name if case.patient_name is not None else ERASED_NAME
+    # About 40 ms of CPU in fpdf2: off the event loop, so other requests and the bot go on.
+    pdf = await asyncio.to_thread(build_receipt_pdf, reference, name, records, load_clauses())
+    await _audit(request, "console_download_receipt", case_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="consent-receipt-{reference}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- the live queue ---------------------------------------------------------------------
+
+
+async def queue_page(request: Request) -> Response:
+    """Waiting cases, urgent first, with how long each has waited."""
+    async with context_of(request).database.engine.connect() as connection:
+        rows = await queries.waiting_cases(connection)
+    now = utcnow()
+    waiting = [_case_view(row, now) for row in rows]
+    longest = max(
+        ((now - row.queued_at).total_seconds() for row in rows if row.queued_at), default=None
+    )
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        page_context(
+            request,
+            cases=waiting,
+            urgent=sum(1 for case in waiting if case["urgent"]),
+            longest=duration(longest) if longest is not None else "",
+            updated=_time(now),
+            refresh_seconds=REFRESH_SECONDS,
+        ),
+        # The Refresh header does what a meta refresh would; base.html has no head block.
+        headers={"Refresh": str(REFRESH_SECONDS)},
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/", home, methods=["GET"]),
+    Route("/cases", case_list, methods=["GET"]),
+    Route("/cases/{reference}", case_page, methods=["GET"]),
+    Route("/cases/{reference}/receipt.pdf", receipt_pdf, methods=["GET"]),
+    Route("/queue", queue_page, methods=["GET"]),
+]
