@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.content import message
@@ -16,6 +16,7 @@ from bot.handlers import add_patient_handlers
 from bot.inbox import DurableUpdateQueue
 from bot.logs import failure_fields
 from bot.ordering import PerChatUpdateProcessor
+from bot.ratelimit import MeasuredRateLimiter
 from bot.transport import AiohttpRequest
 from bot.turns import TurnRunner
 from storage import Repository
@@ -70,7 +71,8 @@ def build_application(
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=30))
     )
     if settings.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        # PTB's AIORateLimiter, timed for /metrics.
+        builder = builder.rate_limiter(MeasuredRateLimiter(max_retries=5))
     app = builder.build()
     gateway = Gateway(app.bot, dialogue, repository, store, settings.pseudonym_secret)
     processor.turns = TurnRunner(store, gateway.outbox, app.process_update)

@@ -22,6 +22,7 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.logs import failure_fields
+from bot.metrics import TELEGRAM_ERROR, count_telegram_error
 from storage.durable import DurableStore, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -187,15 +188,18 @@ class Outbox:
             try:
                 sent = await self._call(entry)
             except RetryAfter as exc:
+                TELEGRAM_ERROR["RetryAfter"].inc()
                 error = "RetryAfter"
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except Forbidden:
+                TELEGRAM_ERROR["Forbidden"].inc()
                 await self.store.mark_attempt(entry.id, "Forbidden", failed=True)
                 log.warning("patient blocked the bot", extra={"outbox_id": entry.id})
                 await self._on_blocked(entry.chat_id)
                 return False
             except BadRequest as exc:
+                TELEGRAM_ERROR["BadRequest"].inc()
                 # A request Telegram will never accept: retrying cannot help.
                 await self.store.mark_attempt(
                     entry.id, f"BadRequest: {exc.message[:80]}", failed=True
@@ -203,6 +207,7 @@ class Outbox:
                 log.error("message rejected by Telegram", extra={"outbox_id": entry.id})
                 return False
             except TelegramError as exc:
+                count_telegram_error(exc)
                 error = type(exc).__name__
                 if attempt < len(self._delays):
                     await asyncio.sleep(self._delays[attempt])

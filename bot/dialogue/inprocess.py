@@ -31,6 +31,11 @@ class InProcessDialogue:
     def __init__(self, agent: Agent) -> None:
         self._agent = agent
 
+    @property
+    def agent(self) -> Agent:
+        """The loaded Agent (the console's /healthz asks whether it is ready)."""
+        return self._agent
+
     @classmethod
     async def load(
         cls,

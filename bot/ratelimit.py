@@ -1,0 +1,53 @@
+"""PTB's AIORateLimiter, measured: how long requests wait in it, and the flood waits it meets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter
+
+from bot.metrics import RATE_LIMITER_RETRY_AFTER, RATE_LIMITER_WAIT_SECONDS
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class MeasuredRateLimiter(AIORateLimiter):
+    """Times each request's stay in the limiter minus the time Telegram took to answer it.
+
+    What is left is the wait: the limiters' queues, the pause while another request's
+    RetryAfter holds everyone back, and the limiter's own sleeps before it retries.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
+        entered = time.perf_counter()
+        in_telegram = 0.0
+
+        async def timed(*call_args: Any, **call_kwargs: Any) -> Result:
+            nonlocal in_telegram
+            started = time.perf_counter()
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter:
+                RATE_LIMITER_RETRY_AFTER.inc()
+                raise
+            finally:
+                in_telegram += time.perf_counter() - started
+
+        try:
+            return await super().process_request(
+                timed, args, kwargs, endpoint, data, rate_limit_args
+            )
+        finally:
+            waited = time.perf_counter() - entered - in_telegram
+            RATE_LIMITER_WAIT_SECONDS.observe(max(0.0, waited))
