@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 import sqlalchemy as sa
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 # The *_created series (when each counter began) double the output and say nothing here.
 disable_created_metrics()
 REGISTRY = CollectorRegistry()
+# The process's CPU, memory and open files, the Python version and its garbage collector, as
+# prometheus-client's default registry serves them (the same collectors, read at scrape time).
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
 
 # How a turn (one update through TurnRunner) ended:
 # answered: handled on the first attempt, replies delivered, marked processed;

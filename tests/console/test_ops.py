@@ -245,6 +245,7 @@ async def test_metrics_serve_every_metric_with_the_store_figures_of_now(
         "triage_rate_limiter_retry_after_total",
         "triage_outbox_oldest_pending_seconds",
         "triage_queue_oldest_wait_seconds",
+        "python_info",
     ):
         assert f"\n{name}" in text, name
     lines = set(text.splitlines())
