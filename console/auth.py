@@ -263,7 +263,8 @@ async def signin(request: Request) -> Response:
     """A one-time link becomes a session cookie; without a token, how to get a link."""
     context = context_of(request)
     token = request.query_params.get("token")
-    if token is None:
+    # A HEAD (a link checker, a preview) must not use the link up.
+    if token is None or request.method == "HEAD":
         return _signin_page(request, 200, signed_out="signed_out" in request.query_params)
     nonce = _verified_nonce(context.signing_key, token)
     if nonce is None:

@@ -33,12 +33,10 @@ def _repository(context: ContextTypes.DEFAULT_TYPE) -> Repository:
 
 
 async def send_console_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Send staff their link; False for anyone else, whom the caller answers as any command.
-
-    A staff member's chat with the bot is not a patient's: no profile, no transcript row and
-    no dialogue turn. The link is a secret: it is sent straight to Telegram, not kept in the
-    outbox's table, and never logged.
-    """
+    """Send staff their link; False for anyone else, whom the caller answers as any command."""
+    # A staff member's chat with the bot is not a patient's: no profile, no transcript row,
+    # no dialogue turn. The link is a secret: it goes straight to Telegram rather than into
+    # the outbox's table, and is never logged.
     incoming, user = update.effective_message, update.effective_user
     if incoming is None or user is None:
         return True

@@ -220,6 +220,14 @@ async def test_a_link_works_once(
     assert (await other_client.get("/probe/whoami")).status_code == 401
 
 
+async def test_a_head_request_does_not_use_the_link_up(
+    context: ConsoleContext, client: httpx.AsyncClient
+) -> None:
+    link = await create_sign_in_link(context, STAFF_ID, STAFF_NAME)
+    assert (await client.head(_path(link))).status_code == 200
+    assert (await client.get(_path(link))).status_code == 303
+
+
 async def test_two_uses_at_once_sign_in_only_one(
     context: ConsoleContext, client: httpx.AsyncClient, other_client: httpx.AsyncClient
 ) -> None:
