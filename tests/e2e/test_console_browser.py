@@ -13,6 +13,7 @@ keeps serving the pages it asks for.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,11 +44,17 @@ LINK = re.compile(r"https?://[^\s<>\"')]+")
 # Where the console's pages put the controls the test needs. Several candidates each, so a
 # harmless change of markup does not break the journey; the first one found is used.
 SEARCH_FIELD = ("input[type=search]", "input[name=q]", "input[name=reference]", "#search")
+SUBMIT = ("main form button[type=submit]", "main form input[type=submit]", "main form button")
 CASE_ROW_LINK = "a[href$='/cases/{reference}']"
 RECEIPT_LINK = "a[href$='/cases/{reference}/receipt.pdf']"
 FUNNEL_IMG_JS = """
 return [...document.images].find(img => /funnel/i.test(
   (img.alt || '') + ' ' + (img.id || '') + ' ' + img.getAttribute('src'))) || null;
+"""
+# A keyboard user must see where the focus is: the focused control draws an outline.
+FOCUS_SHOWN_JS = """
+const s = getComputedStyle(arguments[0]);
+return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
 """
 IMG_DRAWN_JS = "const i = arguments[0]; return i.complete && i.naturalWidth > 0;"
 
@@ -91,7 +98,8 @@ async def consented_case(world: World) -> str:
 
 def links_in(record: dict[str, Any]) -> list[str]:
     """Every URL a bot message carries: in its text, its entities, or a URL button."""
-    found = LINK.findall(record.get("text") or "")
+    # `text` is as sent, HTML included: a link inside it is HTML-escaped (&amp;).
+    found = [html.unescape(url) for url in LINK.findall(record.get("text") or "")]
     found += [e["url"] for e in record.get("entities") or [] if e.get("url")]
     markup = record.get("reply_markup") or {}
     found += [b["url"] for row in markup.get("inline_keyboard", []) for b in row if b.get("url")]
@@ -198,9 +206,12 @@ def funnel_drawn(driver: Any, base: str) -> None:
 
 
 def no_sideways_scroll(driver: Any, page: str) -> None:
+    """The page is no wider than the window. Against clientWidth, the viewport without its
+    scrollbar: desktop Chromium's scrollbar takes 15 px a phone's overlay one does not, so
+    this is stricter than innerWidth and what passes here passes on a phone."""
     widths = horizontal_overflow(driver)
-    assert widths["scrollWidth"] <= widths["innerWidth"], (
-        f"{page} scrolls sideways at 375 px: {widths}"
+    assert widths["scrollWidth"] <= widths["clientWidth"] <= widths["innerWidth"], (
+        f"{page} scrolls sideways at {PHONE[0]} px: {widths}"
     )
 
 
@@ -235,13 +246,18 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
         no_sideways_scroll(driver, "/cases")
         field = first_of(driver, SEARCH_FIELD, "search field")
         visible_at_phone_width(driver, field, "the search field")
-        for nav in driver.find_elements(By.CSS_SELECTOR, "header nav a"):
-            visible_at_phone_width(driver, nav, f"the {nav.text!r} link")
+        submit = first_of(driver, SUBMIT, "button that applies the filters")
+        visible_at_phone_width(driver, submit, "the button that applies the filters")
+        controls = driver.find_elements(By.CSS_SELECTOR, "header nav a, header button")
+        assert len(controls) >= 4, "the header's links (cases, queue, reports) and sign-out"
+        for control in controls:
+            visible_at_phone_width(driver, control, f"the {control.text!r} control")
 
         # Keyboard only: Tab from the top reaches the search field, Enter searches.
         driver.get(f"{base}/cases")
         field = first_of(driver, SEARCH_FIELD, "search field")
         tab_until(driver, field)
+        assert driver.execute_script(FOCUS_SHOWN_JS, field), "the focused field shows no outline"
         driver.switch_to.active_element.send_keys(reference, Keys.ENTER)
         wait_until(
             driver,
@@ -269,10 +285,10 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
         driver.set_window_size(*DESKTOP)
 
 
-def labelled(chrome: Chrome, base: str) -> None:
-    """Every field on the list and the reports pages is named by a <label> or aria-label."""
+def labelled(chrome: Chrome, base: str, reference: str) -> None:
+    """Every field on the console's pages is named by a <label> or an aria-label."""
     driver = chrome.driver
-    for page in ("/cases", "/reports"):
+    for page in ("/cases", "/reports", "/queue", f"/cases/{reference}"):
         driver.get(f"{base}{page}")
         missing = unlabelled_controls(driver)
         assert missing == [], f"controls on {page} without a label: {missing}"
@@ -308,4 +324,4 @@ async def test_pages_work_375px_wide_and_by_keyboard(
 
 
 async def test_every_field_has_a_label(signed_in: dict[str, str], chrome: Chrome) -> None:
-    await asyncio.to_thread(labelled, chrome, signed_in["base"])
+    await asyncio.to_thread(labelled, chrome, signed_in["base"], signed_in["reference"])

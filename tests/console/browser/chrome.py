@@ -8,6 +8,7 @@ from a thread (`asyncio.to_thread`), or the page it asks for is never served.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -39,6 +40,8 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-features=Translate,OptimizationHints,MediaRouter",
+    # Overlay scrollbars, as on a phone: 375 px of window is 375 px of page.
+    "--hide-scrollbars",
     "--metrics-recording-only",
     "--password-store=basic",
 )
@@ -143,20 +146,26 @@ def wait_for_download(folder: Path, suffix: str, timeout: float = 20.0) -> Path:
 
 
 def save_screenshot(driver: Any, name: str) -> Path:
-    """A full-width PNG of the current page under var/test-artifacts/, its path printed."""
+    """A PNG of the whole page under var/test-artifacts/, at the window's width; its path printed.
+
+    Through CDP (Page.captureScreenshot beyond the viewport) rather than by stretching the
+    window: a taller window would change the layout being recorded, a phone's included.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    # The whole page, not just the window: stretch the window to the document's height.
-    width = driver.execute_script("return window.innerWidth")
-    height = driver.execute_script(
-        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    content = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {
+        "x": 0,
+        "y": 0,
+        "width": content["width"],
+        # A very long page (a 2,000-message transcript) is cut rather than a huge file kept.
+        "height": min(content["height"], 12_000),
+        "scale": 1,
+    }
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
-    previous = driver.get_window_size()
-    driver.set_window_size(max(width, 320), min(max(height + 120, 600), 6000))
-    try:
-        assert driver.save_screenshot(str(path)), f"could not save {path}"
-    finally:
-        driver.set_window_size(previous["width"], previous["height"])
+    path.write_bytes(base64.b64decode(shot["data"]))
     print(f"screenshot: {path}")
     return path
 
@@ -199,7 +208,7 @@ return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidt
 
 
 def horizontal_overflow(driver: Any) -> dict[str, int]:
-    """The page's widths; scrollWidth > innerWidth means the page scrolls sideways."""
+    """The page's widths: scrollWidth > clientWidth means the page scrolls sideways."""
     return driver.execute_script(OVERFLOW_JS)
 
 
