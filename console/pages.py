@@ -69,10 +69,12 @@ ERASED_NAME = "(erased)"
 
 
 def _time(value: datetime | None) -> str:
+    """A UTC time as the pages show it, to the minute."""
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 def _iso(value: datetime | None) -> str:
+    """The machine-readable form, for <time datetime>."""
     return value.isoformat() if value is not None else ""
 
 
@@ -92,6 +94,7 @@ def duration(seconds: float) -> str:
 
 
 def reference_of(case_id: int) -> str:
+    """The case number people see (storage.refs.CaseRef.reference)."""
     return str(case_id + CASE_REFERENCE_OFFSET)
 
 
@@ -107,6 +110,7 @@ def _waiting(row: Row, now: datetime) -> str:
 
 
 def _case_view(row: Row, now: datetime) -> dict[str, Any]:
+    """A case row as the list, the queue and the case page show it."""
     return {
         "reference": reference_of(row.id),
         "opened": _time(row.opened_at),
@@ -137,6 +141,7 @@ def page_context(request: Request, **values: Any) -> dict[str, Any]:
 
 
 async def _audit(request: Request, action: str, case_id: int) -> None:
+    """An audit event by the signed-in staff member on the case (ids only, no names)."""
     await context_of(request).repository.audit(
         actor_type="staff",
         actor_id=str(staff_of(request).staff_id),
@@ -157,18 +162,10 @@ class ParsedFilters:
     # What the form shows again, as typed (autoescaped by Jinja2 when rendered).
     form: dict[str, str]
     errors: list[str] = field(default_factory=list)
+    # The form fields whose value could not be used (marked aria-invalid on the page).
+    invalid: set[str] = field(default_factory=set)
     # A case number no case can have: nothing matches, and the database is not asked.
     impossible: bool = False
-
-
-def _parse_date(text: str, label: str, errors: list[str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.append(f"{label} must be a date like 2026-12-01.")
-        return None
 
 
 def parse_filters(params: Mapping[str, str], staff_ids: set[int]) -> ParsedFilters:
@@ -178,13 +175,18 @@ def parse_filters(params: Mapping[str, str], staff_ids: set[int]) -> ParsedFilte
         for key in ("case", "status", "urgency", "staff", "from", "to", "page")
     }
     errors: list[str] = []
-    impossible = False
+    invalid: set[str] = set()
 
+    def refuse(key: str, message: str) -> None:
+        errors.append(message)
+        invalid.add(key)
+
+    impossible = False
     case_id = None
     case_text = form["case"].lstrip("#").strip()
     if case_text:
-        if not case_text.isascii() or not case_text.isdigit():
-            errors.append("The case number must be a number, for example 1042.")
+        if not _is_number(case_text):
+            refuse("case", "The case number must be a number, for example 1042.")
         elif len(case_text) > 12 or not 0 < int(case_text) - CASE_REFERENCE_OFFSET <= MAX_CASE_ID:
             impossible = True
         else:
@@ -192,31 +194,38 @@ def parse_filters(params: Mapping[str, str], staff_ids: set[int]) -> ParsedFilte
 
     status = form["status"] or None
     if status is not None and status not in CASE_STATUSES:
-        errors.append("Unknown status: choose one from the list.")
+        refuse("status", "Unknown status: choose one from the list.")
         status = None
     urgency = form["urgency"] or None
     if urgency is not None and urgency not in URGENCIES:
-        errors.append("Unknown urgency: choose normal or urgent.")
+        refuse("urgency", "Unknown urgency: choose normal or urgent.")
         urgency = None
 
     staff_member_id = None
     if form["staff"]:
-        if form["staff"].isascii() and form["staff"].isdigit() and int(form["staff"]) in staff_ids:
+        if _is_number(form["staff"]) and int(form["staff"]) in staff_ids:
             staff_member_id = int(form["staff"])
         else:
-            errors.append("Unknown staff member: choose one from the list.")
+            refuse("staff", "Unknown staff member: choose one from the list.")
 
-    opened_from = _parse_date(form["from"], "Opened from", errors)
-    opened_to = _parse_date(form["to"], "Opened to", errors)
+    dates: dict[str, date | None] = {}
+    for key, label in (("from", "Opened from"), ("to", "Opened to")):
+        dates[key] = None
+        if form[key]:
+            try:
+                dates[key] = date.fromisoformat(form[key])
+            except ValueError:
+                refuse(key, f"{label} must be a date like 2026-12-01.")
+    opened_from, opened_to = dates["from"], dates["to"]
     if opened_from and opened_to and opened_from > opened_to:
-        errors.append("Opened from must not be after Opened to.")
+        refuse("from", "Opened from must not be after Opened to.")
 
     page = 1
     if form["page"]:
-        if form["page"].isascii() and form["page"].isdigit() and 1 <= int(form["page"]) <= MAX_PAGE:
+        if _is_number(form["page"]) and 1 <= int(form["page"]) <= MAX_PAGE:
             page = int(form["page"])
         else:
-            errors.append("The page must be a number from 1.")
+            refuse("page", "The page must be a number from 1.")
 
     filters = queries.CaseFilters(
         status=status,
@@ -226,10 +235,16 @@ def parse_filters(params: Mapping[str, str], staff_ids: set[int]) -> ParsedFilte
         opened_to=opened_to,
         case_id=case_id,
     )
-    return ParsedFilters(filters, page, form, errors, impossible)
+    return ParsedFilters(filters, page, form, errors, invalid, impossible)
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit alone accepts other scripts' digits and superscripts."""
+    return text.isascii() and text.isdigit()
 
 
 def _page_link(form: Mapping[str, str], page: int) -> str:
+    """Another page of the same filtered list."""
     kept = {key: value for key, value in form.items() if value and key != "page"}
     return "/cases?" + urlencode({**kept, "page": page})
 
@@ -269,6 +284,7 @@ async def case_list(request: Request) -> Response:
             next_link=_page_link(parsed.form, parsed.page + 1) if parsed.page < pages else None,
             form=parsed.form,
             errors=parsed.errors,
+            invalid=parsed.invalid,
             statuses=[(value, STATUS_LABELS[value]) for value in CASE_STATUSES],
             urgencies=list(URGENCIES),
             staff_members=[(str(row.id), row.display_name) for row in staff_rows],
@@ -282,13 +298,14 @@ async def case_list(request: Request) -> Response:
 
 def _case_id_of(reference: str) -> int | None:
     """The case id of a reference ("1042" -> 42), or None when it cannot be one."""
-    if not reference.isascii() or not reference.isdigit() or len(reference) > 12:
+    if not _is_number(reference) or len(reference) > 12:
         return None
     case_id = int(reference) - CASE_REFERENCE_OFFSET
     return case_id if 0 < case_id <= MAX_CASE_ID else None
 
 
 def not_found(request: Request, reference: str) -> Response:
+    """The 404 page for a case number no case has."""
     return templates.TemplateResponse(
         request,
         "not_found.html",
@@ -297,31 +314,62 @@ def not_found(request: Request, reference: str) -> Response:
     )
 
 
-def _message_view(row: Row, case: Row, patient_name: str) -> dict[str, Any]:
-    author = row.author
-    if author == "patient":
-        who = patient_name
-    elif author in ("staff", "note"):
-        who = row.staff_name or "Staff"
-    else:
-        who = AUTHOR_LABELS.get(author, author)
-    kind = row.media_type
-    return {
-        "author": author,
-        "role": AUTHOR_LABELS.get(author, author),
-        "who": who,
-        "direction": "to the patient" if row.direction == "out" else "from the patient",
-        "time": _time(row.created_at),
-        "iso": _iso(row.created_at),
-        "text": row.text or "",
-        # An attachment is shown by its kind only: the file itself never reaches the page.
-        "media": None if kind is None or kind in TEXT_KINDS else kind,
-        "tag": TEXT_KINDS.get(kind or ""),
-        "before_case": row.case_id is None,
-    }
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One transcript line, formatted once in Python so the template loop stays cheap."""
+
+    css: str
+    who: str
+    role: str
+    iso: str
+    time: str
+    text: str
+    media: str
+    tag: str
+    # "Before the case opened" / "Case opened" where the transcript crosses the handoff.
+    marker: str
+
+
+def message_views(rows: Sequence[Row], patient_name: str) -> list[MessageView]:
+    """The transcript's lines; a case page may hold thousands, so this is kept lean."""
+    views = []
+    before = False
+    for index, row in enumerate(rows):
+        author = row.author
+        if author == "patient":
+            who, role = patient_name, ""
+        elif author in ("staff", "note"):
+            who, role = row.staff_name or "Staff", AUTHOR_LABELS[author]
+        else:
+            who, role = AUTHOR_LABELS.get(author, author), AUTHOR_LABELS.get(author, author)
+        kind = row.media_type
+        iso = row.created_at.isoformat()
+        now_before = row.case_id is None
+        marker = ""
+        if index == 0 and now_before:
+            marker = "Before the case opened"
+        elif before and not now_before:
+            marker = "Case opened"
+        before = now_before
+        views.append(
+            MessageView(
+                css=f"msg {author}",
+                who=who,
+                role=role,
+                iso=iso,
+                time=f"{iso[:10]} {iso[11:16]}",
+                text=row.text or "",
+                # An attachment is shown by its kind only: the file never reaches the page.
+                media="" if kind is None or kind in TEXT_KINDS else kind,
+                tag=TEXT_KINDS.get(kind, "") if kind else "",
+                marker=marker,
+            )
+        )
+    return views
 
 
 def _summary_items(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The handoff summary as label/value pairs; the criteria are listed on their own."""
     labels = {"asked": "Asked", "procedure": "Procedure", "language": "Language"}
     items = [(label, str(summary[key])) for key, label in labels.items() if summary.get(key)]
     for key, value in summary.items():
@@ -369,7 +417,7 @@ async def case_page(request: Request) -> Response:
                 (criterion, wording.get(criterion, criterion))
                 for criterion in summary.get("criteria_met") or []
             ],
-            messages=[_message_view(row, case, patient_name) for row in messages],
+            messages=message_views(messages, patient_name),
             actions=[
                 {
                     "time": _time(row.at),
@@ -454,9 +502,9 @@ async def queue_page(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/", home, methods=["GET"]),
-    Route("/cases", case_list, methods=["GET"]),
-    Route("/cases/{reference}", case_page, methods=["GET"]),
-    Route("/cases/{reference}/receipt.pdf", receipt_pdf, methods=["GET"]),
-    Route("/queue", queue_page, methods=["GET"]),
+    Route("/", home, methods=["GET"], name="home"),
+    Route("/cases", case_list, methods=["GET"], name="cases"),
+    Route("/cases/{reference}", case_page, methods=["GET"], name="case"),
+    Route("/cases/{reference}/receipt.pdf", receipt_pdf, methods=["GET"], name="case_receipt"),
+    Route("/queue", queue_page, methods=["GET"], name="queue"),
 ]

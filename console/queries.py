@@ -192,7 +192,6 @@ async def transcript(connection: AsyncConnection, case: Row) -> Sequence[Row]:
             messages.c.text,
             messages.c.media_type,
             messages.c.created_at,
-            messages.c.edited_at,
             staff.c.display_name.label("staff_name"),
         )
         .select_from(messages.outerjoin(staff, staff.c.id == messages.c.staff_member_id))

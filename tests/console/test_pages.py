@@ -252,6 +252,9 @@ async def test_bad_filter_values_are_explained_not_a_server_error(
     assert message in response.text
     assert 'role="alert"' in response.text
     assert _references(response.text) == []
+    invalid = re.findall(r'name="(\w+)" aria-invalid="true"', response.text)
+    # The field at fault is marked (the page number has no field of its own).
+    assert set(invalid) <= set(params) and (invalid or set(params) == {"page"})
 
 
 @pytest.mark.parametrize(
@@ -424,7 +427,7 @@ async def test_staff_notes_are_marked(
 
     html = (await client.get(f"/cases/{case.reference}")).text
 
-    note = re.search(r'<li class="msg note note">(.*?)</li>', html, re.S)
+    note = re.search(r'<li class="msg note">(.*?)</li>', html, re.S)
     assert note is not None
     assert "Staff note" in note.group(1)
     assert "Call the family tomorrow" in note.group(1)
@@ -510,7 +513,7 @@ async def test_receipt_download_is_a_pdf_and_audited(
     assert [(row.actor_id, row.target) for row in downloads] == [(str(staff_id), f"case:{case.id}")]
 
 
-@pytest.mark.parametrize("reference", ["999999", "1000", "0", "abc", "1042x", "9" * 30])
+@pytest.mark.parametrize("reference", ["999999", "1000", "0", "abc", "1042x", "9" * 30, "%3Cb%3Ex"])
 async def test_a_case_that_does_not_exist_is_a_404_page(
     sign_in: SignIn, repository: Repository, database: Database, reference: str
 ) -> None:
@@ -522,6 +525,7 @@ async def test_a_case_that_does_not_exist_is_a_404_page(
 
     assert page.status_code == 404
     assert "No such case" in page.text
+    assert "<b>x" not in page.text
     assert '<a href="/cases">' in page.text
     assert receipt.status_code == 404
     assert await _audit_rows(database, "console_view_case") == []
