@@ -132,12 +132,7 @@ def criteria_wording() -> dict[str, str]:
     return {str(item["id"]): str(item["seed"]) for item in data["criteria"]}
 
 
-# -- the page context -------------------------------------------------------------------
-
-
-def page_context(request: Request, **values: Any) -> dict[str, Any]:
-    """What base.html expects (the signed-in staff member, the CSRF token), plus `values`."""
-    return template_context(request, **values)
+# -- audit ------------------------------------------------------------------------------
 
 
 async def _audit(request: Request, action: str, case_id: int) -> None:
@@ -274,7 +269,7 @@ async def case_list(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "cases.html",
-        page_context(
+        template_context(
             request,
             cases=[_case_view(row, now) for row in rows],
             total=total,
@@ -309,7 +304,7 @@ def not_found(request: Request, reference: str) -> Response:
     return templates.TemplateResponse(
         request,
         "not_found.html",
-        page_context(request, reference=reference),
+        template_context(request, reference=reference),
         status_code=404,
     )
 
@@ -341,7 +336,7 @@ def message_views(rows: Sequence[Row], patient_name: str) -> list[MessageView]:
         elif author in ("staff", "note"):
             who, role = row.staff_name or "Staff", AUTHOR_LABELS[author]
         else:
-            who, role = AUTHOR_LABELS.get(author, author), AUTHOR_LABELS.get(author, author)
+            who, role = AUTHOR_LABELS.get(author, author), ""
         kind = row.media_type
         iso = row.created_at.isoformat()
         now_before = row.case_id is None
@@ -409,7 +404,7 @@ async def case_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "case.html",
-        page_context(
+        template_context(
             request,
             case=view,
             summary=_summary_items(summary),
@@ -488,7 +483,7 @@ async def queue_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "queue.html",
-        page_context(
+        template_context(
             request,
             cases=waiting,
             urgent=sum(1 for case in waiting if case["urgent"]),
