@@ -12,16 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import privacy
-from storage.convert import case_ref, consent_ref, message_ref, patient_ref, staff_ref
+from storage.consent import ConsentMethods
+from storage.convert import case_ref, message_ref, patient_ref, staff_ref
 from storage.db import Database
 from storage.durable import sent_statement
-from storage.errors import CaseStateError, UnknownCaseError, UnknownPatientError
+from storage.errors import CaseStateError, UnknownCaseError
 from storage.models import (
-    DECISIONS,
     URGENCIES,
     AuditEvent,
     Case,
-    ConsentRecord,
     Patient,
     StaffMember,
     TranscriptMessage,
@@ -30,7 +29,6 @@ from storage.pseudonym import pseudonym
 from storage.refs import (
     CaseRef,
     ClaimResult,
-    ConsentRef,
     ErasureReport,
     IncomingRecord,
     MessageRef,
@@ -38,11 +36,13 @@ from storage.refs import (
     PatientTurn,
     StaffRef,
 )
+from storage.rows import OPEN
+from storage.rows import open_case_row as _open_case_row
+from storage.rows import pseudonym_of as _pseudonym_of
 from storage.timeutil import utcnow
 
 T = TypeVar("T")
 
-OPEN = Case.status != "closed"
 CLAIMABLE_STATUSES = ("bot", "queued")
 
 
@@ -51,7 +51,7 @@ def _queue_order() -> tuple[Any, ...]:
     return (urgent_first, Case.queued_at, Case.id)
 
 
-class Repository:
+class Repository(ConsentMethods):
     def __init__(self, db: Database, pseudonym_secret: bytes) -> None:
         self._db = db
         self._secret = pseudonym_secret
@@ -272,54 +272,6 @@ class Repository:
             row.edited_at = utcnow()
             await session.flush()
             return message_ref(row)
-
-    # -- consent (append-only: no update or delete here, by design) -------------------
-
-    async def record_consent(
-        self,
-        *,
-        patient_id: int,
-        clause_id: str,
-        version: int,
-        text_sha256: str,
-        decision: str,
-        answered_message_id: int | None,
-        case_id: int | None = None,
-        in_open_case: bool = False,
-    ) -> ConsentRef:
-        """Append a decision; `in_open_case`: tied to the patient's open case, if any, read in
-        the same transaction."""
-        if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-        async with self._transaction() as session:
-            if in_open_case:
-                open_case = await _open_case_row(session, patient_id)
-                case_id = open_case.id if open_case is not None else None
-            row = ConsentRecord(
-                patient_pseudonym=await _pseudonym_of(session, patient_id),
-                case_id=case_id,
-                clause_id=clause_id,
-                clause_version=version,
-                text_sha256=text_sha256,
-                decision=decision,
-                answered_message_id=answered_message_id,
-            )
-            session.add(row)
-            await session.flush()
-            return consent_ref(row)
-
-    async def consent_history(self, patient_id: int) -> list[ConsentRef]:
-        async with self._transaction() as session:
-            return await _consent_history(session, await _pseudonym_of(session, patient_id))
-
-    async def consent_history_by_pseudonym(self, patient_pseudonym: str) -> list[ConsentRef]:
-        """Works after erasure too: the records are kept under the pseudonym."""
-        async with self._transaction() as session:
-            return await _consent_history(session, patient_pseudonym)
-
-    async def consent_state(self, patient_id: int) -> dict[str, ConsentRef]:
-        """The latest decision per clause id."""
-        return {record.clause_id: record for record in await self.consent_history(patient_id)}
 
     # -- cases ------------------------------------------------------------------------
 
@@ -559,31 +511,6 @@ async def _transcript_row(
         .order_by(TranscriptMessage.id.desc())
         .limit(1)
     )
-
-
-async def _pseudonym_of(session: AsyncSession, patient_id: int) -> str:
-    value = await session.scalar(sa.select(Patient.pseudonym).where(Patient.id == patient_id))
-    if value is None:
-        raise UnknownPatientError(f"no patient with id {patient_id}")
-    return value
-
-
-async def _consent_history(session: AsyncSession, patient_pseudonym: str) -> list[ConsentRef]:
-    rows = await session.scalars(
-        sa.select(ConsentRecord)
-        .where(ConsentRecord.patient_pseudonym == patient_pseudonym)
-        .order_by(ConsentRecord.decided_at, ConsentRecord.id)
-    )
-    return [consent_ref(row) for row in rows]
-
-
-async def _open_case_row(
-    session: AsyncSession, patient_id: int, *, for_update: bool = False
-) -> Case | None:
-    query = sa.select(Case).where(Case.patient_id == patient_id, OPEN)
-    if for_update:
-        query = query.with_for_update()
-    return await session.scalar(query.order_by(Case.id.desc()).limit(1))
 
 
 async def _case_row(session: AsyncSession, case_id: int) -> Case:

@@ -149,7 +149,9 @@ async def test_repository_offers_no_way_to_change_consent(repo: Repository) -> N
     consent_methods = {name for name in dir(repo) if "consent" in name}
     assert consent_methods == {
         "record_consent",
+        "withdraw_consent",
         "consent_state",
+        "consent_in_force",
         "consent_history",
         "consent_history_by_pseudonym",
     }
@@ -187,3 +189,119 @@ async def test_a_decision_in_the_open_case_is_tied_to_it_in_one_transaction(
     assert without_case.case_id is None
     assert with_case.case_id == case.id
     assert len(commits) == 1
+
+
+# -- withdrawal (issue 15): appended records, nothing changed ---------------------------
+
+
+async def _agreed_to_all(repo: Repository, user_id: int = 557) -> int:
+    patient = await repo.upsert_patient(user_id, user_id, "Asha R", "en")
+    for clause in load_clauses():
+        await repo.record_consent(
+            patient_id=patient.id,
+            clause_id=clause.id,
+            version=clause.version,
+            text_sha256=clause.sha256,
+            decision="agreed",
+            answered_message_id=20 + clause.number,
+        )
+    return patient.id
+
+
+async def _rows(db: Database) -> list[tuple]:
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                "SELECT id, clause_id, clause_version, text_sha256, decision, decided_at, "
+                "answered_message_id, case_id FROM consent_records ORDER BY id"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_withdrawal_appends_records_and_changes_none(db: Database, repo: Repository) -> None:
+    patient_id = await _agreed_to_all(repo)
+    case = await repo.open_case(
+        patient_id=patient_id, reason="second_opinion", urgency="normal", summary={}
+    )
+    before = await _rows(db)
+    clauses = load_clauses()
+
+    result = await repo.withdraw_consent(
+        patient_id=patient_id,
+        clauses={clauses[1].id: clauses[1].version},
+        answered_message_id=77,
+    )
+
+    assert result.not_agreed == ()
+    (record,) = result.withdrawn
+    assert (record.clause_id, record.version, record.text_sha256, record.decision) == (
+        clauses[1].id,
+        clauses[1].version,
+        clauses[1].sha256,
+        "withdrawn",
+    )
+    assert record.answered_message_id == 77 and record.case_id == case.id
+    assert record.decided_at.tzinfo is not None
+    after = await _rows(db)
+    assert after[: len(before)] == before  # every earlier record exactly as it was
+    assert len(after) == len(before) + 1
+    in_force = await repo.consent_in_force(repo.pseudonym_for(557))
+    assert set(in_force) == {c.id for c in clauses} - {clauses[1].id}
+    history = await repo.consent_history(patient_id)
+    assert [r.decision for r in history] == ["agreed"] * 5 + ["withdrawn"]
+
+
+async def test_withdrawing_twice_records_nothing_the_second_time(
+    db: Database, repo: Repository
+) -> None:
+    patient_id = await _agreed_to_all(repo)
+    everything = {clause.id: clause.version for clause in load_clauses()}
+    first = await repo.withdraw_consent(
+        patient_id=patient_id, clauses=everything, answered_message_id=80
+    )
+    rows = await _rows(db)
+
+    second = await repo.withdraw_consent(
+        patient_id=patient_id, clauses=everything, answered_message_id=81
+    )
+
+    assert len(first.withdrawn) == 5 and first.not_agreed == ()
+    assert second.withdrawn == () and set(second.not_agreed) == set(everything)
+    assert await _rows(db) == rows
+    assert await repo.consent_in_force(repo.pseudonym_for(557)) == {}
+
+
+async def test_only_an_agreement_in_force_at_that_version_is_withdrawn(
+    db: Database, repo: Repository
+) -> None:
+    patient = await repo.upsert_patient(558, 558, "B", None)
+    clause = load_clauses()[0]
+    await repo.record_consent(
+        patient_id=patient.id,
+        clause_id=clause.id,
+        version=clause.version,
+        text_sha256=clause.sha256,
+        decision="refused",
+        answered_message_id=1,
+    )
+    rows = await _rows(db)
+    refused = await repo.withdraw_consent(
+        patient_id=patient.id, clauses={clause.id: clause.version}, answered_message_id=2
+    )
+    never = await repo.withdraw_consent(
+        patient_id=patient.id, clauses={"telehealth-2": 1}, answered_message_id=3
+    )
+    await repo.record_consent(
+        patient_id=patient.id,
+        clause_id=clause.id,
+        version=clause.version + 1,
+        text_sha256="cd" * 32,
+        decision="agreed",
+        answered_message_id=4,
+    )
+    old_version = await repo.withdraw_consent(
+        patient_id=patient.id, clauses={clause.id: clause.version}, answered_message_id=5
+    )
+    assert refused.withdrawn == never.withdrawn == old_version.withdrawn == ()
+    assert len(await _rows(db)) == len(rows) + 1  # only the agreement to the new version

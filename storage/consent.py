@@ -1,0 +1,203 @@
+"""Consent records: appended, read back, withdrawn. Append-only: nothing here updates or
+deletes a record (storage/append_only.py and the database's triggers refuse it anyway).
+
+`ConsentMethods` is the consent part of `Repository` (mixed into it), each method one
+transaction; the functions below it work inside a transaction already open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.convert import consent_ref
+from storage.models import DECISIONS, ConsentRecord, Patient
+from storage.refs import ConsentRef
+from storage.rows import open_case_row, pseudonym_of
+
+AGREED = "agreed"
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal did: the `withdrawn` records appended, and the clauses asked for
+    that were not agreed (any more, or at that version), left as they were."""
+
+    withdrawn: tuple[ConsentRef, ...]
+    not_agreed: tuple[str, ...]
+
+
+def latest_by_clause(records: Iterable[ConsentRef]) -> dict[str, ConsentRef]:
+    """The latest record per clause id (records in the order they were made)."""
+    latest: dict[str, ConsentRef] = {}
+    for record in sorted(records, key=lambda record: (record.decided_at, record.id)):
+        latest[record.clause_id] = record
+    return latest
+
+
+def agreed_now(records: Iterable[ConsentRef]) -> dict[str, ConsentRef]:
+    """Clauses whose latest record is an agreement: what is in force, and what /withdraw
+    can take back. A refusal or a withdrawal after an agreement ends it."""
+    return {
+        clause_id: record
+        for clause_id, record in latest_by_clause(records).items()
+        if record.decision == AGREED
+    }
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    patient_pseudonym: str,
+    case_id: int | None,
+    clause_id: str,
+    version: int,
+    text_sha256: str,
+    decision: str,
+    answered_message_id: int | None,
+) -> ConsentRef:
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+    row = ConsentRecord(
+        patient_pseudonym=patient_pseudonym,
+        case_id=case_id,
+        clause_id=clause_id,
+        clause_version=version,
+        text_sha256=text_sha256,
+        decision=decision,
+        answered_message_id=answered_message_id,
+    )
+    session.add(row)
+    await session.flush()
+    return consent_ref(row)
+
+
+async def history(session: AsyncSession, patient_pseudonym: str) -> list[ConsentRef]:
+    """Every record of the patient, in the order they were made."""
+    rows = await session.scalars(
+        sa.select(ConsentRecord)
+        .where(ConsentRecord.patient_pseudonym == patient_pseudonym)
+        .order_by(ConsentRecord.decided_at, ConsentRecord.id)
+    )
+    return [consent_ref(row) for row in rows]
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    patient_pseudonym: str,
+    case_id: int | None,
+    clauses: Mapping[str, int] | Sequence[tuple[str, int]],
+    answered_message_id: int | None,
+) -> Withdrawal:
+    """Append a `withdrawn` record for each clause (id → the version the patient saw as
+    agreed) whose latest record is still that agreement; the others are left alone.
+
+    The withdrawn record carries the version and text hash of the agreement it ends.
+    """
+    wanted = dict(clauses.items() if isinstance(clauses, Mapping) else clauses)
+    in_force = agreed_now(await history(session, patient_pseudonym))
+    withdrawn: list[ConsentRef] = []
+    not_agreed: list[str] = []
+    for clause_id, version in wanted.items():
+        agreement = in_force.get(clause_id)
+        if agreement is None or agreement.version != version:
+            not_agreed.append(clause_id)
+            continue
+        withdrawn.append(
+            await append(
+                session,
+                patient_pseudonym=patient_pseudonym,
+                case_id=case_id,
+                clause_id=clause_id,
+                version=agreement.version,
+                text_sha256=agreement.text_sha256,
+                decision=WITHDRAWN,
+                answered_message_id=answered_message_id,
+            )
+        )
+    return Withdrawal(tuple(withdrawn), tuple(not_agreed))
+
+
+class ConsentMethods:
+    """Repository's consent methods: append, read, withdraw; never update or delete."""
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        raise NotImplementedError  # Repository's
+
+    async def record_consent(
+        self,
+        *,
+        patient_id: int,
+        clause_id: str,
+        version: int,
+        text_sha256: str,
+        decision: str,
+        answered_message_id: int | None,
+        case_id: int | None = None,
+        in_open_case: bool = False,
+    ) -> ConsentRef:
+        """Append a decision; `in_open_case`: tied to the patient's open case, if any, read in
+        the same transaction."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+        async with self._transaction() as session:
+            if in_open_case:
+                open_case = await open_case_row(session, patient_id)
+                case_id = open_case.id if open_case is not None else None
+            return await append(
+                session,
+                patient_pseudonym=await pseudonym_of(session, patient_id),
+                case_id=case_id,
+                clause_id=clause_id,
+                version=version,
+                text_sha256=text_sha256,
+                decision=decision,
+                answered_message_id=answered_message_id,
+            )
+
+    async def withdraw_consent(
+        self,
+        *,
+        patient_id: int,
+        clauses: Mapping[str, int],
+        answered_message_id: int | None,
+    ) -> Withdrawal:
+        """Append a `withdrawn` record for each clause (id → version agreed) still agreed at
+        that version, tied to the open case; the rest are reported, not recorded. One
+        transaction, the patient's row locked (PostgreSQL) so two cannot interleave."""
+        async with self._transaction() as session:
+            await session.execute(
+                sa.select(Patient.id).where(Patient.id == patient_id).with_for_update()
+            )
+            open_case = await open_case_row(session, patient_id)
+            return await withdraw(
+                session,
+                patient_pseudonym=await pseudonym_of(session, patient_id),
+                case_id=open_case.id if open_case is not None else None,
+                clauses=clauses,
+                answered_message_id=answered_message_id,
+            )
+
+    async def consent_history(self, patient_id: int) -> list[ConsentRef]:
+        """Every record of the patient, in order (withdrawals and older versions included)."""
+        async with self._transaction() as session:
+            return await history(session, await pseudonym_of(session, patient_id))
+
+    async def consent_history_by_pseudonym(self, patient_pseudonym: str) -> list[ConsentRef]:
+        """Works after erasure too: the records are kept under the pseudonym."""
+        async with self._transaction() as session:
+            return await history(session, patient_pseudonym)
+
+    async def consent_state(self, patient_id: int) -> dict[str, ConsentRef]:
+        """The latest decision per clause id."""
+        return latest_by_clause(await self.consent_history(patient_id))
+
+    async def consent_in_force(self, patient_pseudonym: str) -> dict[str, ConsentRef]:
+        """The clauses whose latest record is an agreement (one query, by pseudonym)."""
+        return agreed_now(await self.consent_history_by_pseudonym(patient_pseudonym))
