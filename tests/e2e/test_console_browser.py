@@ -236,6 +236,7 @@ def journey(chrome: Chrome, base: str, reference: str) -> dict[str, Path]:
 
 def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, Path]:
     """375 px wide: no page scrolls sideways, the main controls show; Tab and Enter work."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -252,6 +253,13 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
         assert len(controls) >= 4, "the header's links (cases, queue, reports) and sign-out"
         for control in controls:
             visible_at_phone_width(driver, control, f"the {control.text!r} control")
+
+        # The first Tab offers to skip the header, and the link shows while focused.
+        driver.get(f"{base}/cases")
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        skip = driver.switch_to.active_element
+        assert (skip.get_attribute("href") or "").endswith("#main"), "no skip link first"
+        assert fully_visible(driver, skip), "the focused skip link is off screen"
 
         # Keyboard only: Tab from the top reaches the search field, Enter searches.
         driver.get(f"{base}/cases")
@@ -292,6 +300,11 @@ def labelled(chrome: Chrome, base: str, reference: str) -> None:
         driver.get(f"{base}{page}")
         missing = unlabelled_controls(driver)
         assert missing == [], f"controls on {page} without a label: {missing}"
+        # A plot says in words what it shows, for a screen reader.
+        bare = driver.execute_script(
+            "return [...document.images].filter(i => !(i.alt || '').trim()).map(i => i.src)"
+        )
+        assert bare == [], f"images on {page} without an alt text: {bare}"
 
 
 # --- the tests -------------------------------------------------------------------------
