@@ -1,0 +1,94 @@
+"""The staff's actions on a case: take over (first press wins), hand back, close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
+from telegram.error import TelegramError
+
+from bot.content import message
+from staff.relay import Relay
+from staff.topics import CaseTopics
+from storage import CaseRef
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a staff action did: `done` is False when it was refused, `text` says why or what."""
+
+    done: bool
+    text: str
+
+
+class CaseActions(CaseTopics, Relay):
+    """claim_case, release and close: each updates the card, the topic and the patient."""
+
+    async def claim_case(self, case: CaseRef, user: User) -> Outcome:
+        """First press wins; everyone else learns who holds the case."""
+        staff = await self.staff_member(user)
+        result = await self.repository.claim_case(case.id, staff.id)
+        case = result.case
+        if not result.won:
+            holder = await self._holder_name(case) or "?"
+            return Outcome(
+                False, message("staff.already_held", reference=case.reference, holder=holder)
+            )
+        patient = await self._patient(case)
+        await self.refresh_card(case, patient)
+        await self._say_in_topic(
+            case,
+            message("staff.claimed", holder=escape(staff.display_name), reference=case.reference),
+        )
+        if patient is not None:
+            await self._tell_patient(
+                patient, case, message("patient_staff.joined", holder=escape(staff.display_name))
+            )
+        return Outcome(
+            True, message("staff.claimed", holder=staff.display_name, reference=case.reference)
+        )
+
+    async def release(self, case: CaseRef, user: User) -> Outcome:
+        """Hand the patient back to the bot."""
+        staff = await self.staff_member(user)
+        refusal = await self._held_by(case, staff)
+        if refusal:
+            return Outcome(False, refusal)
+        case = await self.repository.release_case(case.id, staff.id)
+        patient = await self._patient(case)
+        await self.refresh_card(case, patient)
+        if patient is not None:
+            await self._tell_patient(patient, case, message("patient_staff.released"))
+        text = message(
+            "staff.released", holder=escape(staff.display_name), reference=case.reference
+        )
+        await self._say_in_topic(case, text)
+        return Outcome(True, text)
+
+    async def close(self, case: CaseRef, user: User) -> Outcome:
+        """End the case; the patient is told and asked for a rating."""
+        staff = await self.staff_member(user)
+        if case.holder_staff_id not in (None, staff.id):
+            return Outcome(False, await self._held_by(case, staff) or "")
+        case = await self.repository.close_case(case.id, staff.id)
+        patient = await self._patient(case)
+        await self.refresh_card(case, patient)
+        if patient is not None:
+            await self._tell_patient(
+                patient, case, message("patient_staff.closed", reference=case.reference)
+            )
+            stars = [
+                InlineKeyboardButton(str(n), callback_data=f"gw:rate:{case.id}:{n}")
+                for n in range(1, 6)
+            ]
+            await self._tell_patient(
+                patient, case, message("rating_prompt"), InlineKeyboardMarkup([stars])
+            )
+        text = message("staff.closed", holder=escape(staff.display_name), reference=case.reference)
+        await self._say_in_topic(case, text)
+        try:
+            await self.bot.close_forum_topic(self.chat_id, case.thread_id)  # type: ignore[arg-type]
+        except TelegramError:
+            pass
+        return Outcome(True, text)
