@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from console.report_queries import Funnel, Ratings, ReplyTimes, UrgencyDay
@@ -24,14 +26,26 @@ SIZE = (8.0, 4.2)
 DPI = 100
 
 
-def _new_figure() -> tuple[Figure, object]:
+def _new_figure(left: float = 0.09, bottom: float = 0.2) -> tuple[Figure, Axes]:
     figure = Figure(figsize=SIZE, dpi=DPI)
     FigureCanvasAgg(figure)
+    # Fixed margins: tight_layout draws the whole figure once more to measure it.
+    figure.subplots_adjust(left=left, right=0.97, bottom=bottom, top=0.9)
     return figure, figure.add_subplot()
 
 
+def _bars(axes: Axes, heights: list[int], bottoms: list[int], color: str, label: str) -> None:
+    """Vertical bars at 0..n-1 as one collection: `axes.bar` adds an artist per bar, which
+    cost 0.3 s for 90 days' two series."""
+    half = 0.4
+    boxes = [
+        [(x - half, b), (x - half, b + h), (x + half, b + h), (x + half, b)]
+        for x, (h, b) in enumerate(zip(heights, bottoms, strict=True))
+    ]
+    axes.add_collection(PolyCollection(boxes, facecolors=color, edgecolors="none", label=label))
+
+
 def _png(figure: Figure) -> bytes:
-    figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -45,7 +59,7 @@ def _day_labels(days: list[date]) -> tuple[list[int], list[str]]:
 
 
 def funnel_png(funnel: Funnel) -> bytes:
-    figure, axes = _new_figure()
+    figure, axes = _new_figure(left=0.3, bottom=0.12)
     labels = [step.label for step in funnel.steps]
     counts = [step.patients for step in funnel.steps]
     positions = list(range(len(counts)))
@@ -90,11 +104,12 @@ def reply_times_png(times: ReplyTimes) -> bytes:
 
 def cases_by_urgency_png(days: list[UrgencyDay]) -> bytes:
     figure, axes = _new_figure()
-    positions = list(range(len(days)))
     normal = [d.counts.get("normal", 0) for d in days]
     urgent = [d.counts.get("urgent", 0) for d in days]
-    axes.bar(positions, normal, color=BLUE, label="normal")
-    axes.bar(positions, urgent, bottom=normal, color=RED, label="urgent")
+    _bars(axes, normal, [0] * len(days), BLUE, "normal")
+    _bars(axes, urgent, normal, RED, "urgent")
+    axes.set_xlim(-0.6, max(len(days), 1) - 0.4)
+    axes.set_ylim(0, max([n + u for n, u in zip(normal, urgent, strict=True)] + [1]) * 1.1)
     ticks, labels = _day_labels([d.day for d in days])
     axes.set_xticks(ticks)
     axes.set_xticklabels(labels, rotation=45, ha="right")
@@ -105,7 +120,7 @@ def cases_by_urgency_png(days: list[UrgencyDay]) -> bytes:
 
 
 def ratings_png(ratings: Ratings) -> bytes:
-    figure, axes = _new_figure()
+    figure, axes = _new_figure(bottom=0.13)
     scores = sorted(ratings.counts)
     counts = [ratings.counts[s] for s in scores]
     axes.bar(scores, counts, color=BLUE)

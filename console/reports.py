@@ -272,9 +272,10 @@ async def reports_page(request: Request) -> Response:
         return templates.TemplateResponse(
             request, "reports.html", template_context(request, **values), status_code=400
         )
+    # Each report on its own pooled connection: the database works on them side by side.
+    loaded = await asyncio.gather(*(r.load(engine, period) for r in REPORTS.values()))
     sections = []
-    for report in REPORTS.values():
-        data = await report.load(engine, period)
+    for report, data in zip(REPORTS.values(), loaded, strict=True):
         sections.append(
             {
                 "report": report,
