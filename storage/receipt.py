@@ -41,39 +41,52 @@ def _wording() -> dict[str, Any]:
     return load_wording()["receipt"]
 
 
-def _latest_by_clause(records: Iterable[ConsentRef]) -> dict[str, ConsentRef]:
-    latest: dict[str, ConsentRef] = {}
-    for record in sorted(records, key=lambda record: (record.decided_at, record.id)):
-        latest[record.clause_id] = record
-    return latest
-
-
 def _time(value: datetime) -> str:
     return value.strftime(_wording()["time_format"])
 
 
-def _clause_blocks(records: Iterable[ConsentRef], clauses: Sequence[Clause]) -> list[list[str]]:
-    """Per clause: heading, text, the decision line, the hash line, maybe a note."""
+def _record_lines(record: ConsentRef, clause: Clause, noted: set[str]) -> list[str]:
+    """One record: its decision and time; for another version of the clause, which one,
+    and (once per text) the hash of the text the patient answered then."""
     wording = _wording()
-    latest = _latest_by_clause(records)
+    decision = wording["decisions"].get(record.decision, record.decision)
+    time = _time(record.decided_at)
+    if record.version == clause.version:
+        lines = [wording["decision_line"].format(decision=decision, time=time)]
+    else:
+        lines = [
+            wording["old_version_line"].format(
+                version=record.version, decision=decision, time=time
+            )
+        ]
+    if record.text_sha256 != clause.sha256 and record.text_sha256 not in noted:
+        noted.add(record.text_sha256)
+        lines.append(
+            wording["text_changed_note"].format(
+                current=clause.version, version=record.version, sha256=record.text_sha256
+            )
+        )
+    return lines
+
+
+def _clause_blocks(records: Iterable[ConsentRef], clauses: Sequence[Clause]) -> list[list[str]]:
+    """Per clause: heading, current text, its hash, then every record in the order made
+    (agreements, refusals, withdrawals, answers to older versions), or "not answered"."""
+    wording = _wording()
+    ordered = sorted(records, key=lambda record: (record.decided_at, record.id))
     blocks = []
     for clause in sorted(clauses, key=lambda clause: clause.number):
-        record = latest.get(clause.id)
         lines = [
             wording["clause_heading"].format(number=clause.number, version=clause.version),
             clause.text,
+            wording["hash_line"].format(sha256=clause.sha256),
         ]
-        if record is None:
+        noted: set[str] = set()
+        answered = [record for record in ordered if record.clause_id == clause.id]
+        for record in answered:
+            lines.extend(_record_lines(record, clause, noted))
+        if not answered:
             lines.append(wording["not_answered"])
-            lines.append(wording["hash_line"].format(sha256=clause.sha256))
-        else:
-            decision = wording["decisions"].get(record.decision, record.decision)
-            lines.append(
-                wording["decision_line"].format(decision=decision, time=_time(record.decided_at))
-            )
-            lines.append(wording["hash_line"].format(sha256=record.text_sha256))
-            if record.text_sha256 != clause.sha256:
-                lines.append(wording["text_changed_note"].format(sha256=record.text_sha256))
         blocks.append(lines)
     return blocks
 

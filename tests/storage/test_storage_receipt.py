@@ -44,7 +44,7 @@ def test_receipt_text_lists_each_clause_decision_time_and_hash() -> None:
     assert "Not answered" in text  # clause 5
 
 
-def test_the_latest_decision_counts_and_a_changed_text_is_flagged() -> None:
+def test_every_record_is_listed_in_order_and_a_changed_text_is_flagged() -> None:
     clauses = load_clauses()[:1]
     earlier = _records(clauses, ["agreed"])[0]
     later = ConsentRef(
@@ -52,8 +52,48 @@ def test_the_latest_decision_counts_and_a_changed_text_is_flagged() -> None:
     )
     later = ConsentRef(**{**later.__dict__, "decided_at": DECIDED_AT.replace(hour=19)})
     text = receipt_text("1042", [later, earlier], clauses)
-    assert "Withdrawn, 2026-11-21 19:05 UTC" in text and "Agreed" not in text
-    assert "ab" * 32 in text and "current version" in text
+    agreed = text.index("Your answer: Agreed, 2026-11-21 18:05 UTC")
+    withdrawn = text.index("Your answer: Withdrawn, 2026-11-21 19:05 UTC")
+    assert agreed < withdrawn
+    assert "ab" * 32 in text and f"version {clauses[0].version} of this clause" in text
+
+
+def test_a_withdrawal_and_a_new_version_show_with_the_old_records() -> None:
+    """Agreed to version 1, withdrew, then agreed to version 2 (issue 15): all three shown."""
+    current = load_clauses()[0]
+    bumped = Clause(**{**current.__dict__, "version": current.version + 1, "sha256": "cd" * 32})
+    agreed, withdrawn, again = (
+        ConsentRef(
+            id=index,
+            patient_pseudonym="p",
+            case_id=42,
+            clause_id=current.id,
+            version=version,
+            text_sha256=sha,
+            decision=decision,
+            decided_at=DECIDED_AT.replace(hour=hour),
+            answered_message_id=100 + index,
+        )
+        for index, (version, sha, decision, hour) in enumerate(
+            [
+                (current.version, current.sha256, "agreed", 10),
+                (current.version, current.sha256, "withdrawn", 11),
+                (bumped.version, bumped.sha256, "agreed", 12),
+            ]
+        )
+    )
+    text = receipt_text("1042", [again, withdrawn, agreed], [bumped])
+    lines = text.splitlines()
+    old = f"Your answer to version {current.version}: "
+    assert lines.index(old + "Agreed, 2026-11-21 10:05 UTC") < lines.index(
+        old + "Withdrawn, 2026-11-21 11:05 UTC"
+    )
+    assert lines.index(old + "Withdrawn, 2026-11-21 11:05 UTC") < lines.index(
+        "Your answer: Agreed, 2026-11-21 12:05 UTC"
+    )
+    assert f"Clause 1 (version {bumped.version})" in text
+    assert text.count(current.sha256) == 1  # the old text's hash, noted once
+    assert "/withdraw" in text
 
 
 def _pdf_text(pdf: bytes) -> str:
