@@ -62,6 +62,8 @@ class Case(Base):
         _one_of("urgency", URGENCIES),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.Index("ix_cases_status_queued_at", "status", "queued_at"),
+        # Thread ids are per chat: a topic is found by its group and its thread.
+        sa.Index("ix_cases_staff_chat_id_thread_id", "staff_chat_id", "thread_id"),
         # At most one open case per patient, even when two handoffs race.
         sa.Index(
             "uq_cases_open_patient",
@@ -90,6 +92,8 @@ class Case(Base):
     claimed_at = sa.Column(UTCDateTime)
     closed_at = sa.Column(UTCDateTime)
     last_renotified_at = sa.Column(UTCDateTime)
+    # The staff group the case was announced in (NULL: the first one, before there were more).
+    staff_chat_id = sa.Column(sa.BigInteger)
 
 
 class TranscriptMessage(Base):
@@ -191,6 +195,49 @@ class OutboxMessage(Base):
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     sent_at = sa.Column(UTCDateTime)
 
+
+LANES = (0, 1, 2)
+
+
+class StaffGroupSend(Base):
+    """Something to send into a staff group, recorded first, sent by the group's paced sender.
+
+    `lane` orders them: 0 a live conversation and the staff's acknowledgements, 1 an urgent
+    announcement, 2 announcements, reminders and the queue summary. `merge_key` names what a
+    newer entry replaces while still pending (the queue summary, a card's refresh).
+    """
+
+    __tablename__ = "staff_group_sends"
+    __table_args__ = (
+        _one_of("status", OUTBOX_STATUSES),
+        sa.Index("ix_staff_group_sends_next", "chat_id", "status", "lane", "id"),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    chat_id = sa.Column(sa.BigInteger, nullable=False)
+    lane = sa.Column(sa.SmallInteger, nullable=False)
+    case_id = sa.Column(sa.Integer, index=True)
+    op = sa.Column(sa.String(32), nullable=False)
+    payload = sa.Column(sa.Text, nullable=False)
+    merge_key = sa.Column(sa.String(64))
+    status = sa.Column(sa.String(16), nullable=False, default="pending")
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    not_before = sa.Column(UTCDateTime)
+    last_error = sa.Column(sa.String(255))
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = sa.Column(UTCDateTime)
+
+
+class StaffGroup(Base):
+    """Per staff group: its queue summary message (edited in place) and its sender's lease."""
+
+    __tablename__ = "staff_groups"
+
+    chat_id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    queue_message_id = sa.Column(sa.BigInteger)
+    # One worker at a time sends into a group, so the group's budget is spent once.
+    lease_owner = sa.Column(sa.String(64))
+    lease_until = sa.Column(UTCDateTime)
 
 
 class ConsoleSignInLink(Base):
