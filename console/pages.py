@@ -7,6 +7,7 @@ Patients are named by case number and display name only: no page is given a Tele
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
+from markupsafe import Markup
 from sqlalchemy.engine import Row
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -309,58 +311,48 @@ def not_found(request: Request, reference: str) -> Response:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class MessageView:
-    """One transcript line, formatted once in Python so the template loop stays cheap."""
+def transcript_html(rows: Sequence[Row], patient_name: str) -> Markup:
+    """The transcript's list items, every value escaped here.
 
-    css: str
-    who: str
-    role: str
-    iso: str
-    time: str
-    text: str
-    media: str
-    tag: str
-    # "Before the case opened" / "Case opened" where the transcript crosses the handoff.
-    marker: str
-
-
-def message_views(rows: Sequence[Row], patient_name: str) -> list[MessageView]:
-    """The transcript's lines; a case page may hold thousands, so this is kept lean."""
-    views = []
+    Built in Python rather than in a Jinja2 loop: with 2,000 messages the loop's ten
+    thousand autoescape calls and generator hops took most of the page's time (about
+    150 ms of 200); html.escape on each value keeps typed HTML just as inert.
+    """
+    esc = html.escape
+    name = esc(patient_name)
+    items = []
     before = False
     for index, row in enumerate(rows):
         author = row.author
+        staff_name = esc(row.staff_name or "Staff")
         if author == "patient":
-            who, role = patient_name, ""
-        elif author in ("staff", "note"):
-            who, role = row.staff_name or "Staff", AUTHOR_LABELS[author]
+            head = f"<strong>{name}</strong>"
+        elif author == "note":
+            head = f'<strong class="label">Staff note</strong> · {staff_name}'
+        elif author == "staff":
+            head = f'<strong>{staff_name}</strong> <span class="muted">(Staff)</span>'
         else:
-            who, role = AUTHOR_LABELS.get(author, author), ""
+            head = f"<strong>{esc(AUTHOR_LABELS.get(author, author))}</strong>"
+        is_before = row.case_id is None
+        if index == 0 and is_before:
+            items.append('<li class="marker">Before the case opened</li>')
+        elif before and not is_before:
+            items.append('<li class="marker">Case opened</li>')
+        before = is_before
         kind = row.media_type
+        tag = f' · <span class="tag">{TEXT_KINDS[kind]}</span>' if kind in TEXT_KINDS else ""
+        # An attachment is shown by its kind only: the file never reaches the page.
+        media = f'<p class="media">[{esc(kind)}]</p>' if kind and kind not in TEXT_KINDS else ""
+        if row.text:
+            text = f'<p class="text">{esc(row.text)}</p>'
+        else:
+            text = "" if media else '<p class="text muted">(no text)</p>'
         iso = row.created_at.isoformat()
-        now_before = row.case_id is None
-        marker = ""
-        if index == 0 and now_before:
-            marker = "Before the case opened"
-        elif before and not now_before:
-            marker = "Case opened"
-        before = now_before
-        views.append(
-            MessageView(
-                css=f"msg {author}",
-                who=who,
-                role=role,
-                iso=iso,
-                time=f"{iso[:10]} {iso[11:16]}",
-                text=row.text or "",
-                # An attachment is shown by its kind only: the file never reaches the page.
-                media="" if kind is None or kind in TEXT_KINDS else kind,
-                tag=TEXT_KINDS.get(kind, "") if kind else "",
-                marker=marker,
-            )
+        items.append(
+            f'<li class="msg {esc(author)}"><p class="meta">{head} · '
+            f'<time datetime="{iso}">{iso[:10]} {iso[11:16]}</time>{tag}</p>{media}{text}</li>'
         )
-    return views
+    return Markup("\n".join(items))
 
 
 def _summary_items(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -412,7 +404,8 @@ async def case_page(request: Request) -> Response:
                 (criterion, wording.get(criterion, criterion))
                 for criterion in summary.get("criteria_met") or []
             ],
-            messages=message_views(messages, patient_name),
+            transcript=transcript_html(messages, patient_name),
+            message_count=len(messages),
             actions=[
                 {
                     "time": _time(row.at),

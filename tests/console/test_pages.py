@@ -289,6 +289,8 @@ async def test_html_in_the_search_box_and_in_names_is_escaped(
     client = await sign_in()
     case = await _case(repository, PATIENT_USER, '<img src=x onerror="alert(1)">')
     script = "<script>alert('x')</script>"
+    await _say(repository, case.patient_id, "patient", f"hello {script} & bye", 1)
+    await _say(repository, case.patient_id, "patient", None, 2, media_type="<i>photo</i>")
 
     searched = await client.get("/cases", params={"case": script, "from": '"><b>bold</b>'})
     listed = await client.get("/cases")
@@ -299,7 +301,10 @@ async def test_html_in_the_search_box_and_in_names_is_escaped(
     assert "<b>bold</b>" not in searched.text
     for response in (listed, page):
         assert "<img src=x" not in response.text
-        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in response.text
+        assert "&lt;img src=x onerror=" in response.text
+    assert "<script>" not in page.text and "<i>photo" not in page.text
+    assert "hello &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; bye" in page.text
+    assert "[&lt;i&gt;photo&lt;/i&gt;]" in page.text
 
 
 # -- one case ---------------------------------------------------------------------------
