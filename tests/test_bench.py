@@ -264,3 +264,23 @@ def test_nginx_config_round_robins_to_this_runs_workers(tmp_path: Path) -> None:
     ]
     assert "5000;" not in text.replace("15000;", "")
     assert str(tmp_path / "nginx.pid") in text
+
+
+def test_console_bench_seeds_and_measures_a_tiny_service(tmp_path: Path) -> None:
+    """bench.console's seeding and measuring, at a tiny size on SQLite, so it cannot rot."""
+    from bench.console import REPORTS, Size, format_table, run
+
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    size = Size(cases=12, days=3, big_case_messages=30)
+    results = run(url, size, case_requests=2, report_requests=1)
+    rows = results["seeded"]["rows"]
+    assert (rows["cases"], rows["patients"], rows["staff_members"]) == (12, 18, 5)
+    assert rows["transcript_messages"] >= 18 * 6 + 30
+    assert rows["events"] >= 18 * 2
+    expected = {"case_page", "reports_page"} | {f"{r}.{k}" for r in REPORTS for k in ("png", "csv")}
+    assert set(results["pages"]) == expected
+    assert results["pages"]["case_page"]["count"] == 2
+    assert results["pages"]["funnel.png"]["bytes"] > 1000
+    assert set(results["verdicts"]) == expected
+    table = format_table(results)
+    assert "case_page" in table and "ratings.csv" in table
