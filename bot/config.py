@@ -64,6 +64,7 @@ class Settings:
     rate_limit: bool
     log_level: str
     console: ConsoleSettings | None = None
+    inbox_retention_days: int = 7
 
     @property
     def sandbox(self) -> bool:
@@ -102,6 +103,20 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     if number <= 0:
         raise ConfigError(name, "must be greater than 0")
     return number
+
+
+def _retention_days(env: Mapping[str, str], name: str, default: int, least: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        days = int(value)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number of days, got {value!r}") from None
+    if days < least:
+        # Below this a repeat Telegram may still send (for 24 hours) would find no row.
+        raise ConfigError(name, f"must be at least {least} days")
+    return days
 
 
 def _database_url(env: Mapping[str, str]) -> str:
@@ -205,6 +220,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         rate_limit=rate_limit == "on",
         log_level=level,
         console=_console(env),
+        inbox_retention_days=_retention_days(env, "INBOX_RETENTION_DAYS", 7, least=2),
     )
 
 

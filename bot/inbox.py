@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 
 from telegram import Bot, Update
 
@@ -19,6 +20,8 @@ from storage.durable import DurableStore
 
 log = logging.getLogger(__name__)
 DOWN_NOTICE_INTERVAL = 300.0
+# How often processed updates past their retention are deleted (and once at start).
+PRUNE_INTERVAL = 3600.0
 
 
 class DurableUpdateQueue(asyncio.Queue[object]):
@@ -30,6 +33,7 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         # Sent straight to a patient (no outbox: the database is what failed).
         self.notice = notice
         self._told: dict[int, float] = {}
+        self._pruner: asyncio.Task[None] | None = None
 
     async def put(self, item: object) -> None:
         """Store, then queue; a repeat of a stored update_id is ignored.
@@ -77,3 +81,33 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         if pending:
             log.info("replaying unprocessed updates", extra={"count": len(pending)})
         return len(pending)
+
+    # -- retention ---------------------------------------------------------------------
+
+    def start_pruning(self, retention: timedelta, interval: float = PRUNE_INTERVAL) -> None:
+        """Delete processed updates (raw texts and names) once past `retention`, periodically."""
+        if self._pruner is None:
+            self._pruner = asyncio.create_task(self._prune_forever(retention, interval))
+
+    async def prune(self, retention: timedelta) -> int:
+        """One pass; a failure is logged and the next pass tries again."""
+        try:
+            pruned = await self.store.prune_processed(retention)
+        except Exception as exc:  # a passing database failure must not stop the loop
+            log.error("pruning the inbox failed", extra=failure_fields(exc))
+            return 0
+        if pruned:
+            log.info("processed updates past retention deleted", extra={"count": pruned})
+        return pruned
+
+    async def _prune_forever(self, retention: timedelta, interval: float) -> None:
+        while True:
+            await self.prune(retention)
+            await asyncio.sleep(interval)
+
+    async def stop_pruning(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
+            self._pruner = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -92,6 +93,8 @@ class Runtime:
         queue = self.app.update_queue
         assert isinstance(queue, DurableUpdateQueue)
         await queue.replay(self.app.bot)
+        # Raw updates hold names and texts: kept only as long as INBOX_RETENTION_DAYS says.
+        queue.start_pruning(timedelta(days=settings.inbox_retention_days))
         await self.app.start()
         if settings.mode == "webhook" and settings.webhook is not None:
             self.webhook = WebhookServer(self.app, settings.webhook)
@@ -171,6 +174,8 @@ class Runtime:
                 await desk.stop_reminders()
             gateway = self.app.bot_data["gateway"]
             await gateway.outbox.stop_redelivery()
+            if isinstance(self.app.update_queue, DurableUpdateQueue):
+                await self.app.update_queue.stop_pruning()
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
             if self.app.running:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import InboxUpdate, OutboxMessage
 from storage.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 ERROR_TEXT_LIMIT = 255
 # "processed": done, by this worker or another; "decided": its replies are recorded but
@@ -21,6 +26,15 @@ TurnState = Literal["processed", "decided", "new"]
 # What a follow-up task adds to its update is numbered after the task's own place in the
 # turn, so (update_id, seq) stays unique and a replay delivers it in the same order.
 FOLLOW_UP_SEQ_STRIDE = 1000
+# Telegram keeps an undelivered update 24 hours at most, so a repeat comes within a day of
+# the first delivery; after a week without updates it picks the next update_id at random, so
+# an older row with the same id is another update. The hour covers clocks that differ
+# between workers; anything from 24 hours to 7 days would be correct.
+REPEAT_WINDOW = timedelta(hours=25)
+# Rows pruned per transaction: SQLite's one writer lock is not held for long.
+PRUNE_BATCH = 1000
+# Attempts at moving an old row aside when another worker takes the same free key.
+ARCHIVE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -77,39 +91,129 @@ def sent_statement(entry_id: int, telegram_message_id: int | None = None) -> sa.
 
 
 class DurableStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
+        # When updates arrive and are processed: the repeat window and pruning count from it.
+        self._clock = clock
 
     # -- inbox -------------------------------------------------------------------------
 
     async def store_update(
         self, update_id: int, chat_id: int | None, payload: dict[str, Any]
     ) -> bool:
-        """Keep an update; False when that update_id was stored before (a repeat)."""
+        """Keep an update; False when it is a repeat (its update_id stored within the window).
+
+        A row with that update_id stored longer ago is another update (Telegram restarted
+        its numbering): the old turn is moved aside (`_archive`) and this one is kept.
+        """
+        row: dict[str, Any] = {
+            "update_id": update_id,
+            "chat_id": chat_id,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "received_at": self._clock(),
+            "attempts": 0,
+        }
         try:
             async with self._db.session() as session, session.begin():
-                session.add(
-                    InboxUpdate(
-                        update_id=update_id,
-                        chat_id=chat_id,
-                        payload=json.dumps(payload, ensure_ascii=False),
-                        attempts=0,
-                    )
-                )
+                session.add(InboxUpdate(**row))
         except IntegrityError:
+            pass
+        else:
+            return True
+        for _ in range(ARCHIVE_ATTEMPTS):
+            try:
+                return await self._store_over_old(row)
+            except IntegrityError:
+                continue  # another worker took the same archive key, or stored it just now
+        return False
+
+    async def _store_over_old(self, row: dict[str, Any]) -> bool:
+        """The slow path: the update_id is taken. A repeat, or an old row to move aside."""
+        update_id = row["update_id"]
+        async with self._db.session() as session, session.begin():
+            received = await session.scalar(
+                sa.select(InboxUpdate.received_at).where(InboxUpdate.update_id == update_id)
+            )
+            if received is not None:
+                if received > row["received_at"] - REPEAT_WINDOW:
+                    return False
+                if not await self._archive(session, update_id, received):
+                    return False  # someone else moved it and stored this update first
+            session.add(InboxUpdate(**row))
+        return True
+
+    async def _archive(self, session: AsyncSession, update_id: int, received: datetime) -> bool:
+        """Move an old update and its turn's outbox rows to a key Telegram never uses.
+
+        Telegram's update_ids are positive, so the archive keys are negative and unique. The
+        old turn keeps its state: processed, it is pruned in time; unprocessed, the next
+        replay still runs it (under the new key). Only the row seen as old is moved, so two
+        workers storing the same new update move it once.
+        """
+        lowest = await session.scalar(sa.select(sa.func.min(InboxUpdate.update_id)))
+        key = min(int(lowest or 0), 0) - 1
+        moved = await session.execute(
+            sa.update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.received_at == received)
+            .values(update_id=key)
+        )
+        if not moved.rowcount:
             return False
+        await session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.update_id == update_id)
+            .values(update_id=key)
+        )
+        log.info(
+            "update_id reused after the repeat window: the old update moved aside",
+            extra={"update_id": update_id, "archived_as": key},
+        )
         return True
 
     async def unprocessed_updates(self, limit: int = 10_000) -> list[dict[str, Any]]:
-        """Stored but not yet handled, oldest first: what a restart must still process."""
+        """Stored but not yet handled, oldest first: what a restart must still process.
+
+        Each carries its row's key as its update_id (an archived update runs under its new
+        key, so its turn is found there).
+        """
         async with self._db.session() as session:
-            rows = await session.scalars(
-                sa.select(InboxUpdate.payload)
+            rows = await session.execute(
+                sa.select(InboxUpdate.update_id, InboxUpdate.payload)
                 .where(InboxUpdate.processed_at.is_(None))
                 .order_by(InboxUpdate.update_id)
                 .limit(limit)
             )
-            return [json.loads(payload) for payload in rows]
+            return [{**json.loads(payload), "update_id": key} for key, payload in rows]
+
+    async def prune_processed(self, retention: timedelta) -> int:
+        """Delete updates processed longer than `retention` ago; never an unprocessed one.
+
+        Their outbox rows stay (sent history, or a retry still pending) but lose the link,
+        so a later update with the same update_id does not look already answered.
+        """
+        cutoff = self._clock() - retention
+        total = 0
+        while True:
+            batch = (
+                sa.select(InboxUpdate.update_id)
+                .where(InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < cutoff)
+                .limit(PRUNE_BATCH)
+            )
+            async with self._db.session() as session, session.begin():
+                keys = list(await session.scalars(batch))
+                if not keys:
+                    return total
+                await session.execute(
+                    sa.update(OutboxMessage)
+                    .where(OutboxMessage.update_id.in_(keys))
+                    .values(update_id=None)
+                )
+                await session.execute(
+                    sa.delete(InboxUpdate).where(
+                        InboxUpdate.update_id.in_(keys), InboxUpdate.processed_at.is_not(None)
+                    )
+                )
+            total += len(keys)
 
     async def mark_processed(self, update_id: int) -> None:
         # A Core connection, not an ORM session: this runs once per turn (bench/README.md).
@@ -117,7 +221,7 @@ class DurableStore:
             await connection.execute(
                 sa.update(InboxUpdate)
                 .where(InboxUpdate.update_id == update_id)
-                .values(processed_at=utcnow(), attempts=InboxUpdate.attempts + 1)
+                .values(processed_at=self._clock(), attempts=InboxUpdate.attempts + 1)
             )
 
     async def is_processed(self, update_id: int) -> bool:
@@ -215,6 +319,19 @@ class DurableStore:
     async def erase_chat(self, chat_id: int) -> int:
         """Remove a patient's queued updates and messages (their content is personal data)."""
         async with self._db.session() as session, session.begin():
+            # Messages of theirs to others (the staff group) stay, unlinked: a later update
+            # with the same update_id must not look already answered.
+            await session.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    OutboxMessage.update_id.in_(
+                        sa.select(InboxUpdate.update_id).where(InboxUpdate.chat_id == chat_id)
+                    ),
+                    OutboxMessage.chat_id != chat_id,
+                )
+                .values(update_id=None)
+                .execution_options(synchronize_session=False)
+            )
             inbox = await session.execute(
                 sa.delete(InboxUpdate).where(InboxUpdate.chat_id == chat_id)
             )
