@@ -2,6 +2,9 @@
 
 Every decision is sent to the gateway as a `consent_decision` payload (the gateway stores
 it with the time and the Telegram message it answered); the action server keeps nothing.
+What is already agreed comes from the gateway with each message (actions/consent_state.py):
+the form asks only the clauses not agreed at their current version, and a clause agreed
+earlier in this form but withdrawn since (/withdraw) is asked again.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.consent_state import changed_since_agreed, in_force, stored_agreements
 from actions.content import Clause, clause_by_slot, consent_clauses
 from actions.digressions import answer_digression, misunderstood
 from actions.forms_common import (
@@ -46,14 +50,20 @@ def topic_clause(text: str, current: Clause) -> Clause:
     return next((c for c in consent_clauses() if any(p.search(text) for p in c.topics)), current)
 
 
-def show_clause(dispatcher: CollectingDispatcher, clause: Clause) -> None:
-    say(
-        dispatcher,
-        "consent_clause",
-        number=str(clause.number),
-        total=str(len(consent_clauses())),
-        clause_text=clause.text,
-    )
+def show_clause(
+    dispatcher: CollectingDispatcher, clause: Clause, agreed_version: int | None = None
+) -> None:
+    """The clause verbatim; one agreed at an earlier version says it is new wording."""
+    values = {
+        "number": str(clause.number),
+        "total": str(len(consent_clauses())),
+        "clause_text": clause.text,
+    }
+    if agreed_version is not None:
+        values |= {"version": str(clause.version), "old_version": str(agreed_version)}
+        say(dispatcher, "consent_clause_changed", **values)
+        return
+    say(dispatcher, "consent_clause", **values)
 
 
 class ValidateConsentForm(FormValidationAction):
@@ -73,8 +83,27 @@ class ValidateConsentForm(FormValidationAction):
     ) -> list[EventType]:
         clause = clause_by_slot(tracker.get_slot("requested_slot"))
         intent = latest_intent(tracker)
-        if clause is None or intent in INTERRUPT_INTENTS:
+        if intent in INTERRUPT_INTENTS:
             return []
+        stored = stored_agreements(tracker)
+        if clause is None:
+            # The form starts: the clauses agreed at their current version count as answered.
+            return _follow_stored(tracker, stored, [])
+        events = self._answer(dispatcher, tracker, domain, clause)
+        if any(isinstance(e, dict) and e.get("name") == "requested_slot" for e in events):
+            return events  # refused: the form ends here
+        decided = any(e.get("name") == clause.slot and e.get("value") is True for e in events)
+        return _follow_stored(tracker, stored, events, ask=None if decided else clause)
+
+    def _answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        clause: Clause,
+    ) -> list[EventType]:
+        """The decision on the clause asked, or what to say instead and ask it again."""
+        intent = latest_intent(tracker)
         # Setting the asked slot to None keeps the form from rejecting the message, so
         # it asks the same clause again.
         ask_again: list[EventType] = [SlotSet(clause.slot, None)]
@@ -105,6 +134,46 @@ class ValidateConsentForm(FormValidationAction):
         return [SlotSet(clause.slot, True)]
 
 
+def _follow_stored(
+    tracker: Tracker,
+    stored: dict[str, int] | None,
+    events: list[EventType],
+    ask: Clause | None = None,
+) -> list[EventType]:
+    """Bring the slots in line with the stored records and name the next clause to ask.
+
+    A clause agreed at its current version is answered (True); one agreed earlier in this
+    form but no longer in force (withdrawn meanwhile) is asked again. The clause decided
+    in this very turn is not stored yet and stays as decided. `ask` keeps the same clause
+    asked (after a question or an unclear answer). Without stored state (no metadata) the
+    slots are left to the form, as before.
+    """
+    if stored is None:
+        return events
+    slots = {clause.slot: tracker.get_slot(clause.slot) for clause in consent_clauses()}
+    for event in events:
+        if event.get("event") == "slot" and event.get("name") in slots:
+            slots[event["name"]] = event.get("value")
+    decided_now = {
+        event.get("name")
+        for event in events
+        if event.get("event") == "slot" and event.get("value") is not None
+    }
+    extra: list[EventType] = []
+    for clause in consent_clauses():
+        wanted = slots[clause.slot]
+        if in_force(clause, stored):
+            wanted = True
+        elif slots[clause.slot] is True and clause.slot not in decided_now:
+            wanted = None
+        if wanted != slots[clause.slot]:
+            extra.append(SlotSet(clause.slot, wanted))
+            slots[clause.slot] = wanted
+    if ask is None or slots[ask.slot] is not None:
+        ask = next((c for c in consent_clauses() if slots[c.slot] is None), None)
+    return [*events, *extra, SlotSet("requested_slot", ask.slot if ask else None)]
+
+
 class _AskClause(Action, ABC):
     """Shows one clause, rendered from content/consent.yml, with agree / do not agree."""
 
@@ -122,7 +191,9 @@ class _AskClause(Action, ABC):
         clause = clause_by_slot(f"consent_{self.number}")
         if clause is None:
             raise LookupError(f"content/consent.yml has no clause number {self.number}")
-        show_clause(dispatcher, clause)
+        stored = stored_agreements(tracker)
+        changed = stored is not None and changed_since_agreed(clause, stored)
+        show_clause(dispatcher, clause, stored[clause.id] if stored and changed else None)
         return []
 
 
@@ -170,6 +241,13 @@ class ActionConsentFinish(Action):
             # Form ended without a full set of answers (should not happen): ask again later.
             dispatcher.utter_message(response="utter_what_next")
             return reset
+        stored = stored_agreements(tracker)
+        if stored is not None and all(in_force(c, stored) for c in consent_clauses()):
+            # Everything was in force before this form asked anything: no new record, so
+            # no new receipt; the case goes on.
+            dispatcher.utter_message(json_message=handoff_payload(tracker, reason="second_opinion"))
+            say(dispatcher, "consent_already_given")
+            return [*reset, SlotSet("handoff_reason", None)]
         dispatcher.utter_message(json_message={"type": "consent_completed"})
         dispatcher.utter_message(json_message=handoff_payload(tracker, reason="second_opinion"))
         say(dispatcher, "consent_completed")

@@ -6,6 +6,7 @@ Loaded lazily and cached: the action server reads each file once, on first use.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,14 @@ from typing import Any
 import yaml
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+# Names another consent file (tests point it at a variant with a clause's version bumped);
+# the gateway's storage.consent_texts reads the same variable.
+CONSENT_FILE_ENV = "CONSENT_FILE"
+
+
+def consent_file() -> Path:
+    """content/consent.yml, unless CONSENT_FILE names another file."""
+    return Path(os.environ.get(CONSENT_FILE_ENV) or CONTENT_DIR / "consent.yml")
 
 
 @dataclass(frozen=True)
@@ -56,9 +65,13 @@ def _compile(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns or [])
 
 
-@lru_cache(maxsize=4)
-def consent_clauses(path: Path = CONTENT_DIR / "consent.yml") -> tuple[Clause, ...]:
+def consent_clauses(path: Path | None = None) -> tuple[Clause, ...]:
     """The telehealth clauses in the order they are asked."""
+    return _consent_clauses(path or consent_file())
+
+
+@lru_cache(maxsize=4)
+def _consent_clauses(path: Path) -> tuple[Clause, ...]:
     data = _read_yaml(path)
     clauses = (
         Clause(

@@ -9,6 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.consent_state import intro_key, stored_agreements
 from actions.content import criteria, criterion_ids
 from actions.digressions import answer_digression, misunderstood
 from actions.forms_common import INTERRUPT_INTENTS, entity_values, join_summaries, latest_intent
@@ -187,5 +188,6 @@ class ActionSecondOpinionResult(Action):
             count=str(len(summaries)),
             summaries=join_summaries(summaries),
         )
-        say(dispatcher, "consent_intro")
+        key, values = intro_key(stored_agreements(tracker))
+        say(dispatcher, key, **values)
         return []

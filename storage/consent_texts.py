@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,15 @@ class Clause:
     sha256: str
 
 
-def load_clauses(path: Path = CONSENT_PATH) -> list[Clause]:
+def consent_file() -> Path:
+    """content/consent.yml, unless CONSENT_FILE names another file (a test's variant; the
+    action server reads the same variable, see actions/content.py)."""
+    return Path(os.environ.get("CONSENT_FILE") or CONSENT_PATH)
+
+
+def load_clauses(path: Path | None = None) -> list[Clause]:
     """The clauses in their order of presentation (by number)."""
+    path = path or consent_file()
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     clauses = [
         Clause(

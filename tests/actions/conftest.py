@@ -27,11 +27,16 @@ def dispatcher() -> CollectingDispatcher:
 
 
 def user_event(
-    text: str, intent: str, entities: list[dict[str, Any]] | None = None, confidence: float = 1.0
+    text: str,
+    intent: str,
+    entities: list[dict[str, Any]] | None = None,
+    confidence: float = 1.0,
+    metadata: dict[str, Any] | None = None,
 ) -> dict:
     return {
         "event": "user",
         "text": text,
+        "metadata": metadata or {},
         "parse_data": {
             "text": text,
             "intent": {"name": intent, "confidence": confidence},
@@ -48,9 +53,11 @@ def _make_tracker(
     history: list[dict[str, Any]] | None = None,
     active_loop: str | None = None,
     confidence: float = 1.0,
+    metadata: dict[str, Any] | None = None,
 ) -> Tracker:
-    """A tracker whose latest message is `text` with `intent` and `entities`."""
-    latest = user_event(text, intent or "", entities, confidence)
+    """A tracker whose latest message is `text` with `intent` and `entities` (and the
+    gateway's `metadata`, e.g. the consent in force)."""
+    latest = user_event(text, intent or "", entities, confidence, metadata)
     events = [*(history or []), latest] if intent is not None else list(history or [])
     return Tracker(
         sender_id="patient-1",
