@@ -398,3 +398,28 @@ async def test_signed_out_requests_are_refused(
     assert response.status_code in (303, 401)
     assert not response.content.startswith(PNG_MAGIC)
     assert "text/csv" not in response.headers.get("content-type", "")
+
+
+async def test_days_are_utc_days_whatever_the_sessions_time_zone(
+    database: Database, repository: Repository
+) -> None:
+    """23:50 UTC is that day, 00:10 UTC the next, on a PostgreSQL session in India too."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from console.report_queries import cases_by_urgency
+
+    seed = Seeder(database, repository)
+    for opened in (at(D1, 23, 50), at(D2, 0, 10), at(TODAY + timedelta(days=2), 0, 0)):
+        await seed.case(await seed.patient(opened - timedelta(minutes=5)), opened)
+    engine = database.engine
+    if engine.dialect.name == "postgresql":
+        engine = create_async_engine(
+            database.url, connect_args={"server_settings": {"TimeZone": "Asia/Kolkata"}}
+        )
+    try:
+        days = {d.day: d.total for d in await cases_by_urgency(engine, period())}
+    finally:
+        if engine is not database.engine:
+            await engine.dispose()
+    assert (days[D1], days[D2]) == (1, 1)
+    assert sum(days.values()) == 2  # the day after `end` is outside
