@@ -3,7 +3,7 @@
 GET /reports shows all four over a date range (default: the last 30 UTC days), each
 with its plot, an alt text stating its figures, a table of the same figures and a CSV
 link; /reports/{name}.png and /reports/{name}.csv take the same `start` and `end`.
-Plots are drawn in a worker thread: the console shares the bot's event loop.
+Plots are drawn in a worker thread of their own: the console shares the bot's event loop.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -30,6 +31,10 @@ from console.context import context_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Plots draw on one thread of their own, not asyncio.to_thread's default pool: that pool
+# also runs Rasa's tracker SQL for every patient turn (storage/tracker.py), and a page
+# asks for four plots at once. One at a time also bounds the GIL time drawing takes.
+PLOTTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-plot")
 
 
 class BadRange(ValueError):
@@ -311,7 +316,7 @@ async def report_png(request: Request) -> Response:
         return found
     report, period = found
     data = await report.load(context_of(request).database.engine, period)
-    png = await asyncio.to_thread(report.draw, data)
+    png = await asyncio.get_running_loop().run_in_executor(PLOTTER, report.draw, data)
     return Response(png, media_type="image/png")
 
 
