@@ -221,6 +221,22 @@ def visible_at_phone_width(driver: Any, element: Any, what: str) -> None:
     assert fully_visible(driver, element), f"{what} is not fully visible at 375 px"
 
 
+def controls_fit(driver: Any, page: str) -> None:
+    """The header's links and sign-out, and every field and button of the page's forms,
+    each wholly inside the 375 px viewport once scrolled to."""
+    from selenium.webdriver.common.by import By
+
+    header = driver.find_elements(By.CSS_SELECTOR, "header nav a, header button")
+    assert len(header) >= 4, f"{page}: the header's links (cases, queue, reports) and sign-out"
+    fields = driver.find_elements(
+        By.CSS_SELECTOR, "main form input:not([type=hidden]), main form select, main form button"
+    )
+    assert fields, f"{page}: no form controls in <main>"
+    for control in [*header, *fields]:
+        name = control.text or control.get_attribute("name") or control.get_attribute("id")
+        visible_at_phone_width(driver, control, f"{page}: the {name!r} control")
+
+
 def journey(chrome: Chrome, base: str, reference: str) -> dict[str, Path]:
     """Find and open the case, download its receipt, see the funnel; screenshots kept."""
     driver = chrome.driver
@@ -245,14 +261,9 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
     try:
         driver.get(f"{base}/cases")
         no_sideways_scroll(driver, "/cases")
-        field = first_of(driver, SEARCH_FIELD, "search field")
-        visible_at_phone_width(driver, field, "the search field")
-        submit = first_of(driver, SUBMIT, "button that applies the filters")
-        visible_at_phone_width(driver, submit, "the button that applies the filters")
-        controls = driver.find_elements(By.CSS_SELECTOR, "header nav a, header button")
-        assert len(controls) >= 4, "the header's links (cases, queue, reports) and sign-out"
-        for control in controls:
-            visible_at_phone_width(driver, control, f"the {control.text!r} control")
+        first_of(driver, SEARCH_FIELD, "search field")
+        first_of(driver, SUBMIT, "button that applies the filters")
+        controls_fit(driver, "/cases")
 
         # The first Tab offers to skip the header, and the link shows while focused.
         driver.get(f"{base}/cases")
@@ -285,9 +296,12 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
         visible_at_phone_width(driver, receipt[0], "the receipt link")
         shots["case-phone"] = save_screenshot(driver, "console-case-375px")
 
-        for page in ("/queue", "/reports"):
-            driver.get(f"{base}{page}")
-            no_sideways_scroll(driver, page)
+        driver.get(f"{base}/queue")
+        no_sideways_scroll(driver, "/queue")
+        driver.get(f"{base}/reports")
+        no_sideways_scroll(driver, "/reports")
+        controls_fit(driver, "/reports")
+        shots["reports-phone"] = save_screenshot(driver, "console-reports-375px")
         return shots
     finally:
         driver.set_window_size(*DESKTOP)
