@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 from datetime import date
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from console.report_queries import Funnel, Ratings, ReplyTimes, UrgencyDay
+
+if TYPE_CHECKING:  # matplotlib itself is imported at the first plot, not at the bot's start
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Colours that keep 4.5:1 contrast on white and stay apart for colour-blind readers.
 BLUE = "#0b57d0"
@@ -27,6 +27,9 @@ DPI = 100
 
 
 def _new_figure(left: float = 0.09, bottom: float = 0.2) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=SIZE, dpi=DPI)
     FigureCanvasAgg(figure)
     # Fixed margins: tight_layout draws the whole figure once more to measure it.
@@ -37,6 +40,8 @@ def _new_figure(left: float = 0.09, bottom: float = 0.2) -> tuple[Figure, Axes]:
 def _bars(axes: Axes, heights: list[int], bottoms: list[int], color: str, label: str) -> None:
     """Vertical bars at 0..n-1 as one collection: `axes.bar` adds an artist per bar, which
     cost 0.3 s for 90 days' two series."""
+    from matplotlib.collections import PolyCollection
+
     half = 0.4
     boxes = [
         [(x - half, b), (x - half, b + h), (x + half, b + h), (x + half, b)]
