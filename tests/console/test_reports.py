@@ -423,3 +423,14 @@ async def test_days_are_utc_days_whatever_the_sessions_time_zone(
             await engine.dispose()
     assert (days[D1], days[D2]) == (1, 1)
     assert sum(days.values()) == 2  # the day after `end` is outside
+
+
+@pytest.mark.parametrize("name", ["funnel", "reply-times", "cases-by-urgency", "ratings"])
+async def test_an_empty_range_still_draws_and_exports(
+    database: Database, sign_in: SignIn, name: str
+) -> None:
+    client = await sign_in()
+    png = await client.get(f"/reports/{name}.png")
+    assert png.status_code == 200 and png.content.startswith(PNG_MAGIC)
+    rows = read_csv(await client.get(f"/reports/{name}.csv"))
+    assert len(rows) > 1  # a header, then zeros or empty figures
