@@ -60,6 +60,8 @@ def parse_range(params: Mapping[str, str], today: date | None = None) -> q.DateR
 
     end = read("end", today)
     start = read("start", end - timedelta(days=DEFAULT_DAYS - 1))
+    if end >= date.max:  # the range's exclusive bound, the next day, would not exist
+        raise BadRange(f"end ({end}) is past the last day a calendar can hold.")
     if start > end:
         raise BadRange(f"start ({start}) is after end ({end}).")
     span = (end - start).days + 1

@@ -373,6 +373,7 @@ async def test_default_range_is_the_last_thirty_days(database: Database, sign_in
         ({"end": "yesterday"}, "is not a date"),
         ({"start": "2026-11-30", "end": "2026-11-01"}, "is after end"),
         ({"start": "2020-01-01", "end": "2026-01-01"}, "at most 366"),
+        ({"start": "9999-12-31", "end": "9999-12-31"}, "past the last day"),
     ],
 )
 async def test_bad_dates_get_a_400_that_says_why(
