@@ -171,6 +171,9 @@ class InboxUpdate(Base):
     received_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     processed_at = sa.Column(UTCDateTime)
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    # The worker that holds it until it is processed, and until when (bot/failover.py).
+    claimed_by = sa.Column(sa.String(64))
+    claimed_until = sa.Column(UTCDateTime)
 
 
 class OutboxMessage(Base):
