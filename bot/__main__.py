@@ -40,13 +40,19 @@ def main() -> None:
             f"error: training the Rasa model failed (exit code {error.returncode})", file=sys.stderr
         )
         sys.exit(1)
-    if settings.sandbox:
-        from bot.sandbox import run_sandbox
+    try:
+        if settings.sandbox:
+            from bot.sandbox import run_sandbox
 
-        asyncio.run(run_sandbox(settings))
-    else:
-        assert settings.bot_token is not None
-        asyncio.run(serve(settings, settings.bot_token))
+            asyncio.run(run_sandbox(settings))
+        else:
+            assert settings.bot_token is not None
+            asyncio.run(serve(settings, settings.bot_token))
+    except KeyboardInterrupt:
+        # Ctrl-C before the signal handlers were set (while starting): nothing was taken
+        # from Telegram yet that is not stored, so stop without a traceback.
+        print("stopped", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,9 @@ class ActionServer:
             env=env,
             stdout=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            # Out of the terminal's process group: Ctrl-C is for the bot, which stops this
+            # server only after the turns in flight (which call it) are done.
+            start_new_session=True,
         )
         await self._wait_healthy()
         log.info("action server ready on port %d", self.port)

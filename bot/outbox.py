@@ -38,6 +38,11 @@ BlockedHook = Callable[[int], Awaitable[None]]
 TaskHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class TaskInterrupted(Exception):
+    """Raised by a task that shutdown cut short (not its own failure): it stays pending and
+    runs again at the next start."""
+
+
 @dataclass
 class TurnBuffer:
     update_id: int
@@ -232,6 +237,13 @@ class Outbox:
         token = self.begin(entry.update_id or 0)
         try:
             await handler(entry.payload["arguments"])
+        except TaskInterrupted:
+            self.end(token)
+            # Counted as an attempt, never as failed: so the retry loop of the next start
+            # finds it, whether or not its update was marked processed meanwhile.
+            await self.store.mark_attempt(entry.id, "interrupted by shutdown", failed=False)
+            log.info("outbox task interrupted by shutdown; kept", extra={"outbox_id": entry.id})
+            return False
         except Exception as exc:  # the retry loop runs it again; the next entries go on
             self.end(token)
             failed = entry.attempts + 1 >= MAX_ATTEMPTS

@@ -3,26 +3,51 @@
 fpdf2 and fontTools are pure Python (about 40 ms of CPU per receipt, most of it parsing the
 font): on the bot's own process that time is taken from every other patient's turn, since
 the GIL lets only one thread run Python. A child process renders on another CPU.
+
+The child belongs to the bot, not to the terminal: Ctrl-C reaches the whole foreground
+process group, and a child that died of it would print its own KeyboardInterrupt and fail
+the render in progress with BrokenProcessPool. So it ignores SIGINT, dies with the bot, and
+stops only when `close()` says so; a render that `close()` cuts short is a task
+interrupted, left pending for the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections.abc import Sequence
+import signal
+import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from bot.outbox import TaskInterrupted
 from storage.consent_texts import Clause
 from storage.receipt import build_receipt_pdf
 from storage.refs import ConsentRef
+
+Draw = Callable[[str, str, list[ConsentRef], list[Clause]], bytes]
+
+
+def _child_setup() -> None:
+    """In the child: the terminal's Ctrl-C is for the bot, which stops the child itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        # Killed with the bot (even by SIGKILL), not left to print an EOFError on its queue.
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 class ReceiptRenderer:
     """One child process, started on the first receipt and replaced if it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, draw: Draw = build_receipt_pdf) -> None:
+        # `draw` runs in the child, so it must be a module-level function (pickled by name).
+        self._draw = draw
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
 
     async def render(
         self,
@@ -31,22 +56,50 @@ class ReceiptRenderer:
         records: Sequence[ConsentRef],
         clauses: Sequence[Clause],
     ) -> bytes:
-        """The receipt PDF; raises if the child died (the outbox task then runs again)."""
+        """The receipt PDF; raises if the child died (the outbox task then runs again).
+
+        After `close()`, or cut short by it, raises TaskInterrupted: shutdown, not a failure.
+        """
+        if self._closed:
+            raise TaskInterrupted("the receipt renderer is closed")
         if self._pool is None:
             # spawn, not fork: this process has TensorFlow's and asyncio's threads running.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_child_setup
+            )
+        pool = self._pool
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._pool, build_receipt_pdf, reference, display_name, list(records), list(clauses)
+                pool, self._draw, reference, display_name, list(records), list(clauses)
             )
         except BrokenProcessPool:
-            self.close()
+            if self._closed:
+                raise TaskInterrupted("the receipt renderer was closed mid-render") from None
+            self._discard(pool)
+            raise
+        except asyncio.CancelledError:
+            # close() cancels queued renders; a cancelled caller is cancelled either way.
+            if self._closed:
+                raise TaskInterrupted("the receipt renderer was closed mid-render") from None
             raise
 
-    def close(self) -> None:
-        """Stop the child, if any; nothing waits for it."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool; the next render starts a new child."""
+        if self._pool is pool:
             self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the child now, even mid-render; nothing waits for it. Final."""
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # The pool's own record of its processes: a render in progress is abandoned (its
+        # task stays pending), so shutting down never waits on fontTools.
+        children = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in children:
+            child.kill()
