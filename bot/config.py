@@ -65,6 +65,8 @@ class Settings:
     log_level: str
     console: ConsoleSettings | None = None
     inbox_retention_days: int = 7
+    # Where the sandbox writes its logs (and every library's output), off the chat's terminal.
+    log_dir: Path = Path("var/log")
 
     @property
     def sandbox(self) -> bool:
@@ -117,6 +119,17 @@ def _retention_days(env: Mapping[str, str], name: str, default: int, least: int)
         # Below this a repeat Telegram may still send (for 24 hours) would find no row.
         raise ConfigError(name, f"must be at least {least} days")
     return days
+
+
+def _log_dir(env: Mapping[str, str]) -> Path:
+    from bot.paths import ROOT
+
+    value = env.get("LOG_DIR", "").strip() or "var/log"
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else ROOT / path
+    if path.exists() and not path.is_dir():
+        raise ConfigError("LOG_DIR", f"not a directory: {value}")
+    return path
 
 
 def _database_url(env: Mapping[str, str]) -> str:
@@ -221,6 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         log_level=level,
         console=_console(env),
         inbox_retention_days=_retention_days(env, "INBOX_RETENTION_DAYS", 7, least=2),
+        log_dir=_log_dir(env),
     )
 
 

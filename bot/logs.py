@@ -6,11 +6,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import sys
 import sysconfig
 import time
 import traceback
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 from bot.paths import ROOT
 
@@ -180,6 +183,8 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Library warnings (Rasa's and TensorFlow's deprecations, matplotlib) become log records.
+    logging.captureWarnings(True)
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
     quiet_structlog()
@@ -189,3 +194,27 @@ def configure(level: str = "INFO") -> None:
     webhook_logger = logging.getLogger(WEBHOOK_LOGGER)
     if not any(isinstance(f, WebhookContentFilter) for f in webhook_logger.filters):
         webhook_logger.addFilter(WebhookContentFilter())
+
+
+def divert_to_file(path: Path) -> TextIO:
+    """Send this process's output, and its children's, to `path`; return the terminal.
+
+    File descriptors 1 and 2 go to the file, so what bypasses Python does too: TensorFlow's
+    C++ logs, the action server, the receipt child, a training run. `sys.stderr` (the JSON
+    logs, tracebacks) writes to the file; `sys.stdout` becomes the returned stream, the
+    terminal, for what a person should see (the sandbox's chat, the console's address).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    terminal = os.fdopen(
+        os.dup(sys.stdout.fileno()), "w", buffering=1, encoding=sys.stdout.encoding
+    )
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+    finally:
+        os.close(target)
+    sys.stdout = terminal
+    return terminal

@@ -165,9 +165,10 @@ async def run_sandbox(settings: Settings) -> None:
         rate_limit=False,
     )
     runtime = Runtime(sandbox_settings, emulator.token)
-    print("Starting the bot (loading the model takes a few seconds)...", file=sys.stderr)
     await runtime.start()
-    screen = Screen(staff_chat_id=group["id"])
+    # sys.stdout now, not at import: `python -m bot` points it at the terminal (logs go to
+    # a file, bot.logs.divert_to_file).
+    screen = Screen(staff_chat_id=group["id"], out=sys.stdout)
     print(USAGE, flush=True)
     printer = asyncio.create_task(follow(emulator, screen))
     reader = asyncio.create_task(read_lines(lambda line: act(line, emulator, screen)))
@@ -187,4 +188,4 @@ async def run_sandbox(settings: Settings) -> None:
                 await task
         await runtime.stop()
         await emulator.stop()
-        print("Sandbox stopped.", file=sys.stderr)
+        print("Sandbox stopped.", flush=True)
