@@ -23,7 +23,8 @@ Base = declarative_base(metadata=sa.MetaData(naming_convention=NAMING_CONVENTION
 CASE_STATUSES = ("bot", "queued", "with_staff", "closed")
 URGENCIES = ("normal", "urgent")
 DIRECTIONS = ("in", "out")
-AUTHORS = ("patient", "bot", "staff")
+# "note": a staff member's private note on a case (/note), never sent to the patient.
+AUTHORS = ("patient", "bot", "staff", "note")
 DECISIONS = ("agreed", "refused", "withdrawn")
 
 
@@ -122,6 +123,19 @@ class TranscriptMessage(Base):
     relayed_message_id = sa.Column(sa.BigInteger)
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     edited_at = sa.Column(UTCDateTime)
+
+
+class CannedReply(Base):
+    """A reply staff saved with /save; the shipped ones are content/canned.yml."""
+
+    __tablename__ = "canned_replies"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(32), nullable=False, unique=True)
+    text = sa.Column(sa.Text, nullable=False)
+    staff_member_id = sa.Column(sa.Integer, sa.ForeignKey("staff_members.id"))
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class ConsentRecord(Base):

@@ -413,9 +413,7 @@ async def test_staff_notes_are_marked(
     case = await _case(repository, PATIENT_USER, "Meera Shah")
     await _say(repository, case.patient_id, "patient", "my report is attached", 1)
     async with database.engine.connect() as connection:
-        # Notes (author "note") come with another issue's /note; until its migration widens
-        # the author check, SQLite is told to let this one row through.
-        await connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        # A note as /note stores it (migration 0006 widened the author check for it).
         await connection.execute(
             sa.insert(TranscriptMessage).values(
                 patient_id=case.patient_id,
@@ -428,7 +426,6 @@ async def test_staff_notes_are_marked(
             )
         )
         await connection.commit()
-        await connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
 
     html = (await client.get(f"/cases/{case.reference}")).text
 
