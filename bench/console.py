@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import random
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 
 from bench.machine import machine_info
 from bench.report import write_json
-from bench.stats import summarize
+from bench.stats import percentile, summarize
 from storage.consent_texts import load_clauses
 from storage.db import sync_url
 from storage.models import (
@@ -349,6 +350,53 @@ async def _timed(client: Any, path: str, times: int, warmup: int = 1) -> dict[st
     return {"path": path, "bytes": size, **summarize(latencies).as_dict()}
 
 
+class LoopLag:
+    """How late a 5 ms ticker wakes: what a patient's turn on the same loop would wait."""
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.TICK
+            await asyncio.sleep(self.TICK)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "ticks": len(self.lags),
+            "p99_ms": percentile(self.lags, 0.99) * 1000,
+            "max_ms": max(self.lags) * 1000,
+        }
+
+
+async def _loop_lag(client: Any, period: str, rounds: int) -> dict[str, Any]:
+    """The loop's lag idle, then while a browser opens /reports and its four plots at once."""
+    async with LoopLag() as idle:
+        await asyncio.sleep(1.0)
+    async with LoopLag() as busy:
+        for _ in range(rounds):
+            (await client.get(f"/reports?{period}")).raise_for_status()
+            images = [client.get(f"/reports/{name}.png?{period}") for name in REPORTS]
+            for response in await asyncio.gather(*images):
+                response.raise_for_status()
+    return {"idle": idle.summary(), "reports_open": busy.summary(), "rounds": rounds}
+
+
 async def measure(
     url: str, seeded: Seeded, case_requests: int = 50, report_requests: int = 10
 ) -> dict[str, Any]:
@@ -395,9 +443,10 @@ async def measure(
                     results[f"{name}.{kind}"] = await _timed(
                         client, f"/reports/{name}.{kind}?{period}", report_requests
                     )
+            lag = await _loop_lag(client, period, max(1, report_requests // 2))
     finally:
         await database.dispose()
-    return results
+    return {"pages": results, "loop_lag": lag}
 
 
 def verdict(key: str, figures: dict[str, Any]) -> tuple[float, str]:
@@ -417,6 +466,13 @@ def format_table(results: dict[str, Any]) -> str:
             f"{figures['p95'] * 1000:>8.1f} {figures['max'] * 1000:>8.1f} "
             f"{target * 1000:>6.0f}ms  {word}"
         )
+    lag = results["loop_lag"]
+    lines.append(
+        f"event loop lag, 5 ms ticker: idle p99 {lag['idle']['p99_ms']:.1f} / max "
+        f"{lag['idle']['max_ms']:.1f} ms; while /reports and its 4 plots load "
+        f"({lag['rounds']} rounds) p99 {lag['reports_open']['p99_ms']:.1f} / max "
+        f"{lag['reports_open']['max_ms']:.1f} ms"
+    )
     seeded = results["seeded"]
     lines.append(
         f"seeded in {seeded['seconds']:.1f} s: "
@@ -433,7 +489,8 @@ def run(url: str, size: Size, case_requests: int, report_requests: int) -> dict[
     machine = machine_info()
     migrate(url)
     seeded = seed(url, size)
-    pages = asyncio.run(measure(url, seeded, case_requests, report_requests))
+    measured = asyncio.run(measure(url, seeded, case_requests, report_requests))
+    pages = measured["pages"]
     return {
         "command": " ".join(["python -m bench.console", *sys.argv[1:]]),
         "database": sa.engine.make_url(url).get_backend_name(),
@@ -445,6 +502,7 @@ def run(url: str, size: Size, case_requests: int, report_requests: int) -> dict[
             "big_case_reference": seeded.big_case_reference,
         },
         "pages": pages,
+        "loop_lag": measured["loop_lag"],
         "verdicts": {key: verdict(key, figures)[1] for key, figures in pages.items()},
         "machine": machine,
     }

@@ -1,15 +1,25 @@
-"""The reports' plots as PNG bytes, drawn with matplotlib's object API on the Agg canvas.
+"""The reports' plots as PNG bytes, drawn with matplotlib's object API on the Agg canvas,
+in a child process (`Plotter`).
 
-No pyplot: its global figure state is not safe across the worker threads the console
-draws in, and each call here builds, draws and drops its own Figure. Call these off the
-event loop (console/reports.py draws on a thread of its own): drawing takes 50-150 ms of CPU.
+No pyplot: each call builds, draws and drops its own Figure, with no global state.
+Drawing takes 50-150 ms of CPU, mostly Python holding the GIL: in a thread of the bot's
+process it held up the bot's event loop by up to 250 ms (`python -m bench.console`, loop
+lag), so it runs in a child process, on another CPU, as consent receipts do
+(bot/receipts.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from console.report_queries import Funnel, Ratings, ReplyTimes, UrgencyDay
 
@@ -141,3 +151,72 @@ def ratings_png(ratings: Ratings) -> bytes:
     title = f"Ratings: mean {mean:.2f} of {ratings.total}" if mean is not None else "Ratings: none"
     axes.set_title(title)
     return _png(figure)
+
+
+# -- the child process ----------------------------------------------------------------
+
+
+def _child_setup() -> None:
+    """In the child: Ctrl-C is for the bot, and the child dies with it (even by SIGKILL)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _warm() -> None:
+    """Import matplotlib in the child before the first plot is asked for (about a second)."""
+    from matplotlib.backends import backend_agg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+
+class Plotter:
+    """One child process that draws, started on first use and replaced if it dies."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the bot's process has TensorFlow's and asyncio's threads.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_child_setup
+            )
+        return self._pool
+
+    def warm(self) -> None:
+        """Start the child now: a page is shown and its plots will be asked for next."""
+        pool = self._executor()
+        try:
+            pool.submit(_warm)
+        except BrokenProcessPool:  # a child that died: the next plot starts another
+            self._discard(pool)
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False)
+
+    async def draw(self, draw: Callable[[Any], bytes], data: Any) -> bytes:
+        """`draw(data)` in the child (`draw` is pickled by name: a function of this module).
+
+        A child that died (killed, out of memory) is replaced once, for this plot.
+        """
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return await loop.run_in_executor(pool, draw, data)
+            except BrokenProcessPool:
+                self._discard(pool)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

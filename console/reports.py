@@ -3,7 +3,7 @@
 GET /reports shows all four over a date range (default: the last 30 UTC days), each
 with its plot, an alt text stating its figures, a table of the same figures and a CSV
 link; /reports/{name}.png and /reports/{name}.csv take the same `start` and `end`.
-Plots are drawn in a worker thread of their own: the console shares the bot's event loop.
+Plots are drawn in a child process: the console shares the bot's process and event loop.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import csv
 import io
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -31,10 +30,8 @@ from console.context import context_of
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-# Plots draw on one thread of their own, not asyncio.to_thread's default pool: that pool
-# also runs Rasa's tracker SQL for every patient turn (storage/tracker.py), and a page
-# asks for four plots at once. One at a time also bounds the GIL time drawing takes.
-PLOTTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-plot")
+# One drawing child per bot process, shared by every console request (see plots.py).
+PLOTTER = plots.Plotter()
 
 
 class BadRange(ValueError):
@@ -279,6 +276,7 @@ async def reports_page(request: Request) -> Response:
         return templates.TemplateResponse(
             request, "reports.html", template_context(request, **values), status_code=400
         )
+    PLOTTER.warm()  # the browser asks for the four plots next
     # Each report on its own pooled connection: the database works on them side by side.
     loaded = await asyncio.gather(*(r.load(engine, period) for r in REPORTS.values()))
     sections = []
@@ -318,7 +316,7 @@ async def report_png(request: Request) -> Response:
         return found
     report, period = found
     data = await report.load(context_of(request).database.engine, period)
-    png = await asyncio.get_running_loop().run_in_executor(PLOTTER, report.draw, data)
+    png = await PLOTTER.draw(report.draw, data)
     return Response(png, media_type="image/png")
 
 

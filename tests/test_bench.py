@@ -282,5 +282,6 @@ def test_console_bench_seeds_and_measures_a_tiny_service(tmp_path: Path) -> None
     assert results["pages"]["case_page"]["count"] == 2
     assert results["pages"]["funnel.png"]["bytes"] > 1000
     assert set(results["verdicts"]) == expected
+    assert results["loop_lag"]["reports_open"]["ticks"] > 0
     table = format_table(results)
     assert "case_page" in table and "ratings.csv" in table

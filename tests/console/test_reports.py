@@ -435,3 +435,26 @@ async def test_an_empty_range_still_draws_and_exports(
     assert png.status_code == 200 and png.content.startswith(PNG_MAGIC)
     rows = read_csv(await client.get(f"/reports/{name}.csv"))
     assert len(rows) > 1  # a header, then zeros or empty figures
+
+
+async def test_plots_are_drawn_in_a_child_replaced_when_it_dies(
+    database: Database, sign_in: SignIn
+) -> None:
+    """Off the bot's process (the GIL held its loop up); a killed child is replaced."""
+    import os
+    import signal
+
+    from console.reports import PLOTTER
+
+    client = await sign_in()
+    assert (await client.get("/reports/ratings.png")).status_code == 200
+    pool = PLOTTER._pool
+    assert pool is not None
+    children = list(pool._processes.values())  # type: ignore[attr-defined]
+    assert children and all(child.pid != os.getpid() for child in children)
+    for child in children:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(10)
+    response = await client.get("/reports/ratings.png")
+    assert response.status_code == 200 and response.content.startswith(PNG_MAGIC)
+    assert PLOTTER._pool is not pool
