@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 
 from bot.outbox import TaskInterrupted
 from storage.consent_texts import Clause
@@ -27,6 +28,9 @@ from storage.receipt import build_receipt_pdf
 from storage.refs import ConsentRef
 
 Draw = Callable[[str, str, list[ConsentRef], list[Clause]], bytes]
+# A child that died of one of these was stopped with the bot (systemd's SIGTERM goes to the
+# whole service; a terminal's SIGHUP to its session): shutdown, not a failed render.
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 def _child_setup() -> None:
@@ -70,14 +74,21 @@ class ReceiptRenderer:
             )
         pool = self._pool
         loop = asyncio.get_running_loop()
+        # The child that renders, or one that died since the last render (a broken pool
+        # refuses the submit).
+        children = _children(pool)
         try:
-            return await loop.run_in_executor(
+            future = loop.run_in_executor(
                 pool, self._draw, reference, display_name, list(records), list(clauses)
             )
+            children = children or _children(pool)  # the first submit starts the child
+            return await future
         except BrokenProcessPool:
             if self._closed:
                 raise TaskInterrupted("the receipt renderer was closed mid-render") from None
             self._discard(pool)
+            if await _stopped_by_signal(children):
+                raise TaskInterrupted("the receipt child was stopped by a signal") from None
             raise
         except asyncio.CancelledError:
             # close() cancels queued renders; a cancelled caller is cancelled either way.
@@ -97,9 +108,29 @@ class ReceiptRenderer:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        # The pool's own record of its processes: a render in progress is abandoned (its
-        # task stays pending), so shutting down never waits on fontTools.
-        children = list((getattr(pool, "_processes", None) or {}).values())
+        # A render in progress is abandoned (its task stays pending), so shutting down
+        # never waits on fontTools.
+        children = _children(pool)
         pool.shutdown(wait=False, cancel_futures=True)
         for child in children:
             child.kill()
+
+
+def _children(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """The pool's own record of its worker processes (no public API gives them)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+async def _stopped_by_signal(children: Sequence[BaseProcess], timeout: float = 1.0) -> bool:
+    """Whether a dead child died of a shutdown signal.
+
+    The pool's own thread reaps it, so its exit code may show a moment after the pool broke.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        codes = [child.exitcode for child in children]
+        if any(code is not None and -code in SHUTDOWN_SIGNALS for code in codes):
+            return True
+        if all(code is not None for code in codes) or asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.01)

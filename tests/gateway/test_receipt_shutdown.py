@@ -80,6 +80,22 @@ async def test_the_child_ignores_the_terminals_ctrl_c(
     assert child_pids(renderer) == {child}, "the same child, never broken"
 
 
+async def test_a_child_stopped_by_sigterm_mid_render_interrupts_the_task_and_is_replaced(
+    renderer: ReceiptRenderer, tmp_path: Path
+) -> None:
+    """systemd stops a service with SIGTERM to every process in it, this child included."""
+    flag = tmp_path / "flag"
+    drawing = asyncio.create_task(renderer.render(str(flag), "30", [], []))
+    await started(flag)
+    (child,) = child_pids(renderer)
+    os.kill(child, signal.SIGTERM)
+    with pytest.raises(TaskInterrupted):
+        await asyncio.wait_for(drawing, 10)
+    # Not closed: were the bot going on, the next receipt gets a new child.
+    assert await renderer.render(str(tmp_path / "next"), "0", [], []) == b"%PDF-slow"
+    assert child not in child_pids(renderer)
+
+
 async def test_after_close_a_render_is_a_task_interrupted(
     renderer: ReceiptRenderer, tmp_path: Path
 ) -> None:
