@@ -1,4 +1,4 @@
-"""Bot API methods that send, edit and delete messages, and answer callback queries."""
+"""Bot API methods that send messages: text, media, copies and forwards."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from emulator.errors import bad_request
 from emulator.formatting import to_plain_text, utf16_length
 from emulator.models import MESSAGE_KINDS, ChatInfo, StoredFile, StoredMessage
 from emulator.params import UploadedFile
+from emulator.topics import topic_to_post_in
 from emulator.world import unix_now
 
 MAX_TEXT_LENGTH = 4096
@@ -71,11 +72,10 @@ class Target:
         self.is_topic_message = False
         self.reply_to: StoredMessage | None = None
         if self.thread_id is not None and self.chat.is_forum:
-            if self.thread_id in log.topics:
-                self.is_topic_message = True
-                self.reply_to = log.messages.get(self.thread_id)
-            elif self.thread_id != 1:  # 1 is the General topic
-                raise bad_request("message thread not found")
+            # Deleted, closed, unknown or General (1): Telegram's 400 (emulator/topics.py).
+            topic_to_post_in(bot, self.chat, self.thread_id)
+            self.is_topic_message = True
+            self.reply_to = log.messages.get(self.thread_id)
         reply = params.obj("reply_parameters") or {}
         reply_to_id = reply.get("message_id") or params.integer("reply_to_message_id")
         if reply_to_id:
@@ -209,123 +209,6 @@ async def forward_message(call: Call) -> dict[str, Any]:
     return message.to_json()
 
 
-def _own_message(call: Call) -> StoredMessage:
-    if call.params.string("inline_message_id"):
-        raise bad_request("inline messages are not supported by the emulator")
-    chat = call.world.chat(call.params.chat_id())
-    message_id = call.params.integer("message_id", required=True)
-    assert message_id is not None
-    message = call.world.message(call.bot, chat.id, message_id)
-    if message is None:
-        raise bad_request("message to edit not found")
-    if not message.from_bot:
-        raise bad_request("message can't be edited")
-    return message
-
-
-def _finish_edit(call: Call, message: StoredMessage) -> dict[str, Any]:
-    message.edit_date = unix_now()
-    message.edit_count += 1
-    call.world.record_event(call.bot, "edited", message)
-    return message.to_json()
-
-
-async def edit_message_text(call: Call) -> dict[str, Any]:
-    message = _own_message(call)
-    if message.kind != "text":
-        raise bad_request("there is no text in the message to edit")
-    raw = call.params.string("text")
-    if raw is None or not raw.strip():
-        raise bad_request("message text is empty")
-    source, plain, entities = formatted_text(
-        call, "text", "parse_mode", "entities", MAX_TEXT_LENGTH, "message is too long")
-    markup = validate_reply_markup(call.params.obj("reply_markup"))
-    if plain == message.text and entities == message.entities and markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    message.text, message.source_text, message.entities = plain, source, entities
-    message.parse_mode = call.params.string("parse_mode")
-    message.reply_markup = markup
-    return _finish_edit(call, message)
-
-
-async def edit_message_caption(call: Call) -> dict[str, Any]:
-    message = _own_message(call)
-    if message.file is None:
-        raise bad_request("there is no caption in the message to edit")
-    source, plain, entities = formatted_text(
-        call, "caption", "parse_mode", "caption_entities", MAX_CAPTION_LENGTH,
-        "message caption is too long")
-    markup = validate_reply_markup(call.params.obj("reply_markup"))
-    if plain == message.caption and markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    message.caption, message.source_caption, message.caption_entities = plain, source, entities
-    message.parse_mode = call.params.string("parse_mode")
-    message.reply_markup = markup
-    return _finish_edit(call, message)
-
-
-async def edit_message_reply_markup(call: Call) -> dict[str, Any]:
-    message = _own_message(call)
-    markup = validate_reply_markup(call.params.obj("reply_markup"))
-    if markup is not None and not markup.get("inline_keyboard"):
-        markup = None
-    if markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    message.reply_markup = markup
-    return _finish_edit(call, message)
-
-
-async def delete_message(call: Call) -> bool:
-    chat = call.world.chat(call.params.chat_id())
-    message_id = call.params.integer("message_id", required=True)
-    assert message_id is not None
-    message = call.world.message(call.bot, chat.id, message_id)
-    if message is None:
-        raise bad_request("message to delete not found")
-    message.deleted = True
-    call.world.record_event(call.bot, "deleted", message)
-    return True
-
-
-async def delete_messages(call: Call) -> bool:
-    chat = call.world.chat(call.params.chat_id())
-    message_ids = call.params.obj("message_ids")
-    if not isinstance(message_ids, list) or not 1 <= len(message_ids) <= 100:
-        raise bad_request("message_ids must be a list of 1 to 100 identifiers")
-    for message_id in message_ids:
-        message = call.world.message(call.bot, chat.id, int(message_id))
-        if message is not None:  # Telegram skips the ones it cannot find
-            message.deleted = True
-            call.world.record_event(call.bot, "deleted", message)
-    return True
-
-
-async def send_chat_action(call: Call) -> bool:
-    chat = call.world.chat(call.params.chat_id())
-    call.world.check_can_send(call.bot, chat)
-    action = call.params.string("action", required=True)
-    call.world.record_event(call.bot, "chat_action", chat_id=chat.id, action=action,
-                            message_thread_id=call.params.integer("message_thread_id"))
-    return True
-
-
-async def answer_callback_query(call: Call) -> bool:
-    query_id = call.params.string("callback_query_id", required=True)
-    record = call.bot.callback_queries.get(query_id or "")
-    if record is None or record.answered:
-        raise bad_request(
-            "query is too old and response timeout expired or query ID is invalid")
-    record.answered = True
-    record.answer = {
-        "text": call.params.string("text"),
-        "show_alert": call.params.flag("show_alert"),
-        "url": call.params.string("url"),
-        "cache_time": call.params.integer("cache_time") or 0,
-    }
-    call.world.record_event(call.bot, "callback_answered", **record.to_record())
-    return True
-
-
 HANDLERS: dict[str, Handler] = {
     "sendmessage": send_message,
     "sendphoto": media_sender("photo", "sendPhoto"),
@@ -335,11 +218,4 @@ HANDLERS: dict[str, Handler] = {
     "sendvideo": media_sender("video", "sendVideo"),
     "copymessage": copy_message,
     "forwardmessage": forward_message,
-    "editmessagetext": edit_message_text,
-    "editmessagecaption": edit_message_caption,
-    "editmessagereplymarkup": edit_message_reply_markup,
-    "deletemessage": delete_message,
-    "deletemessages": delete_messages,
-    "sendchataction": send_chat_action,
-    "answercallbackquery": answer_callback_query,
 }

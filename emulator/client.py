@@ -97,14 +97,46 @@ class EmulatorClient:
         return await self.call("create_channel", title=title, chat_id=chat_id,
                                username=username)
 
-    async def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
-        await self.call("set_member_status", chat_id=chat_id, user_id=user_id, status=status)
+    async def set_member_status(
+        self, chat_id: int, user_id: int, status: str, rights: dict[str, bool] | None = None
+    ) -> None:
+        await self.call("set_member_status", chat_id=chat_id, user_id=user_id, status=status,
+                        rights=rights)
 
     async def set_bot_membership(
-        self, chat_id: int, status: str, by_user_id: int | None = None, token: str | None = None
+        self,
+        chat_id: int,
+        status: str,
+        by_user_id: int | None = None,
+        rights: dict[str, bool] | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         return await self.call("set_bot_membership", chat_id=chat_id, status=status,
+                               by_user_id=by_user_id, rights=rights, token=token)
+
+    async def create_topic(
+        self, chat_id: int, name: str, by_user_id: int, token: str | None = None
+    ) -> dict[str, Any]:
+        return await self.call("create_topic", chat_id=chat_id, name=name,
                                by_user_id=by_user_id, token=token)
+
+    async def close_topic(
+        self, chat_id: int, thread_id: int, by_user_id: int, token: str | None = None
+    ) -> dict[str, Any]:
+        return await self.call("close_topic", chat_id=chat_id, thread_id=thread_id,
+                               by_user_id=by_user_id, token=token)
+
+    async def reopen_topic(
+        self, chat_id: int, thread_id: int, by_user_id: int, token: str | None = None
+    ) -> dict[str, Any]:
+        return await self.call("reopen_topic", chat_id=chat_id, thread_id=thread_id,
+                               by_user_id=by_user_id, token=token)
+
+    async def delete_topic(
+        self, chat_id: int, thread_id: int, stale_seconds: float = 0.0, token: str | None = None
+    ) -> None:
+        await self.call("delete_topic", chat_id=chat_id, thread_id=thread_id,
+                        stale_seconds=stale_seconds, token=token)
 
     async def set_bot_blocked(
         self, user_id: int, blocked: bool = True, token: str | None = None
@@ -191,6 +223,24 @@ class EmulatorClient:
     async def topics(self, chat_id: int, token: str | None = None) -> list[dict[str, Any]]:
         return await self.call("topics", chat_id=chat_id, token=token)
 
+    async def commands(
+        self,
+        scope: dict[str, Any] | None = None,
+        language_code: str | None = None,
+        token: str | None = None,
+    ) -> list[dict[str, str]]:
+        return await self.call("commands", scope=scope, language_code=language_code, token=token)
+
+    async def visible_commands(
+        self,
+        chat_id: int,
+        user_id: int | None = None,
+        language_code: str | None = None,
+        token: str | None = None,
+    ) -> list[dict[str, str]]:
+        return await self.call("visible_commands", chat_id=chat_id, user_id=user_id,
+                               language_code=language_code, token=token)
+
     async def callback_answers(self, token: str | None = None) -> list[dict[str, Any]]:
         return await self.call("callback_answers", token=token)
 
@@ -239,11 +289,15 @@ class EmulatorClient:
         await self.call("fail_next", method=method, count=count, status=status,
                         description=description, retry_after=retry_after, token=token)
 
-    async def set_flood_limits(
-        self, per_chat_per_second: float | None = None, global_per_second: float | None = None
-    ) -> None:
-        await self.call("set_flood_limits", per_chat_per_second=per_chat_per_second,
-                        global_per_second=global_per_second)
+    async def set_flood_limits(self, **limits: float | int | None) -> dict[str, Any]:
+        """Same keywords as Controls.set_flood_limits; None (or left out) switches one off."""
+        return await self.call("set_flood_limits", **limits)
+
+    async def use_telegram_limits(self) -> dict[str, Any]:
+        return await self.call("use_telegram_limits")
+
+    async def flood_limits(self) -> dict[str, Any]:
+        return await self.call("flood_limits")
 
     async def clear_faults(self) -> None:
         await self.call("clear_faults")

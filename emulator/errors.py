@@ -10,12 +10,18 @@ class ApiError(Exception):
     """A Bot API error: becomes `{"ok": false, "error_code": ..., "description": ...}`."""
 
     def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
+        self,
+        status: int,
+        description: str,
+        parameters: dict[str, Any] | None = None,
+        flood_limit: str | None = None,
     ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.parameters = parameters
+        # Which sending limit refused the call (overall / group / private), for the call log.
+        self.flood_limit = flood_limit
 
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -36,9 +42,10 @@ def forbidden(reason: str) -> ApiError:
     return ApiError(403, f"Forbidden: {reason}")
 
 
-def too_many_requests(retry_after: int) -> ApiError:
+def too_many_requests(retry_after: int, flood_limit: str | None = None) -> ApiError:
     return ApiError(
-        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after},
+        flood_limit,
     )
 
 

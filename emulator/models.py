@@ -65,6 +65,8 @@ class ChatInfo:
     is_forum: bool = False
     # user id -> creator / administrator / member / restricted / left / kicked
     members: dict[int, str] = field(default_factory=dict)
+    # user id -> rights that differ from the status's defaults (e.g. can_manage_topics False)
+    rights: dict[int, dict[str, bool]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         chat: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -187,6 +189,7 @@ class ForumTopic:
     icon_color: int
     icon_custom_emoji_id: str | None = None
     closed: bool = False
+    creator_id: int | None = None  # Telegram lets a topic's creator post in it when closed
 
 
 @dataclass
@@ -197,6 +200,8 @@ class ChatLog:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     bot_message_ids: list[int] = field(default_factory=list)
     topics: dict[int, ForumTopic] = field(default_factory=dict)
+    # thread id of a deleted topic -> until when (monotonic) sends get TOPIC_DELETED
+    deleted_topics: dict[int, float] = field(default_factory=dict)
 
     def allocate_id(self) -> int:
         message_id = self.next_message_id
@@ -241,7 +246,8 @@ class BotAccount:
     user: dict[str, Any]
     updates: UpdateQueue = field(default_factory=UpdateQueue)
     webhook: Webhook | None = None
-    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # (scope type, chat id, user id, language code) -> the menu set for it
+    commands: dict[tuple[str, int, int, str], list[dict[str, str]]] = field(default_factory=dict)
     profile: dict[str, str] = field(default_factory=dict)  # name/description per language
     blocked_by: set[int] = field(default_factory=set)
     chat_logs: dict[int, ChatLog] = field(default_factory=dict)

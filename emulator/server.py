@@ -11,12 +11,16 @@ import aiohttp
 from aiohttp import web
 
 from emulator.api_chats import HANDLERS as CHAT_HANDLERS
+from emulator.api_commands import HANDLERS as COMMAND_HANDLERS
+from emulator.api_edits import HANDLERS as EDIT_HANDLERS
 from emulator.api_messages import HANDLERS as MESSAGE_HANDLERS
+from emulator.api_topics import HANDLERS as TOPIC_HANDLERS
 from emulator.api_updates import HANDLERS as UPDATE_HANDLERS
 from emulator.call import Call, Handler
 from emulator.control import Controls
 from emulator.control_http import ControlRoutes
 from emulator.errors import ApiError
+from emulator.limits import TELEGRAM_LIMITS, FloodLimits
 from emulator.params import Params, read_params
 from emulator.webhook import WebhookDelivery
 from emulator.world import World
@@ -26,12 +30,18 @@ DEFAULT_TOKEN = "123456789:AAEmulatorTestTokenForLocalUseOnly00"
 DEFAULT_BOT_USERNAME = "triage_test_bot"
 DEFAULT_BOT_NAME = "Triage Test Bot"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram's upload limit for bots
-HANDLERS: dict[str, Handler] = {**MESSAGE_HANDLERS, **CHAT_HANDLERS, **UPDATE_HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **MESSAGE_HANDLERS, **EDIT_HANDLERS, **CHAT_HANDLERS, **TOPIC_HANDLERS, **COMMAND_HANDLERS,
+    **UPDATE_HANDLERS,
+}
 
 
 class BotApiEmulator(Controls):
     """A local Telegram Bot API: point PTB's base_url at `{base}/bot`, base_file_url at
-    `{base}/file/bot`. Control methods come from `Controls`."""
+    `{base}/file/bot`. Control methods come from `Controls`.
+
+    Telegram's sending limits are on unless `flood_limits` says otherwise
+    (`FloodLimits.off()`, or other rates); `set_flood_limits` changes them later."""
 
     def __init__(
         self,
@@ -39,8 +49,9 @@ class BotApiEmulator(Controls):
         bot_username: str = DEFAULT_BOT_USERNAME,
         bot_first_name: str = DEFAULT_BOT_NAME,
         webhook_retry_delay: float = 0.1,
+        flood_limits: FloodLimits = TELEGRAM_LIMITS,
     ) -> None:
-        self.world = World()
+        self.world = World(flood_limits)
         self.world.add_bot(token, bot_username, bot_first_name)
         self.token = token
         self._webhook_retry_delay = webhook_retry_delay
@@ -146,25 +157,38 @@ class BotApiEmulator(Controls):
             return web.json_response(ApiError(404, "Not Found").to_body(), status=404)
         started = time.monotonic()
         params: Params | None = None
+        flood_limit: str | None = None
         try:
             params = await read_params(request)
             fault = self.world.faults.take(bot.id, method)
             if fault is not None:
                 raise fault.to_error()
-            chat_id = params.raw("chat_id")
-            self.world.flood.check(bot.id, method, None if chat_id is None else str(chat_id))
+            admission = self.world.flood.admit(bot.id, method, self._known_chat_id(params))
             result = await handler(Call(self.world, bot, params))
+            # Only what Telegram accepted counts against the limits.
+            admission.commit()
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
-            status, body = exc.status, exc.to_body()
+            status, body, flood_limit = exc.status, exc.to_body(), exc.flood_limit
         bot.calls.append({
             "method": method,
             "params": params.loggable() if params else {},
             "status": status,
+            "flood_limit": flood_limit,
             "time": time.time(),
         })
         LOGGER.debug("%s -> %d in %.1f ms", method, status, (time.monotonic() - started) * 1000)
         return web.json_response(body, status=status)
+
+    def _known_chat_id(self, params: Params) -> int | None:
+        """The chat a call names, resolved (ids or @usernames); None if there is none."""
+        chat_id = params.raw("chat_id")
+        if chat_id is None or chat_id == "":
+            return None
+        try:
+            return self.world.chat(params.chat_id()).id
+        except ApiError:
+            return None  # the handler answers "chat not found"
 
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] not in self.world.bots:

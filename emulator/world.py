@@ -14,7 +14,8 @@ from collections import deque
 from typing import Any
 
 from emulator.errors import ApiError, ControlError, bad_request, forbidden
-from emulator.limits import FaultPlan, FloodLimiter
+from emulator.faults import FaultPlan
+from emulator.limits import TELEGRAM_LIMITS, FloodLimiter, FloodLimits
 from emulator.models import (
     BotAccount,
     CallbackQueryRecord,
@@ -35,7 +36,7 @@ def unix_now() -> int:
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, flood_limits: FloodLimits = TELEGRAM_LIMITS) -> None:
         self.bots: dict[str, BotAccount] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.users_without_start: set[int] = set()
@@ -43,7 +44,9 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.faults = FaultPlan()
-        self.flood = FloodLimiter()
+        # The limits the emulator was started with; reset() comes back to them.
+        self.default_flood_limits = flood_limits
+        self.flood = FloodLimiter(flood_limits)
         self.changes = Notifier()
         self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
         # Never reset: a running bot keeps its getUpdates offset across test resets.
@@ -255,7 +258,7 @@ class World:
         self.files.clear()
         self.files_by_path.clear()
         self.faults.clear()
-        self.flood.configure(None, None)
+        self.flood.configure(self.default_flood_limits)
         self.journal.clear()
         self.changes.notify()
 

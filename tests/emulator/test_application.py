@@ -82,6 +82,9 @@ async def test_application_handles_injected_messages(
 
 async def test_many_patients_concurrently(emulator: BotApiEmulator) -> None:
     """Hundreds of simulated patients at once: every one gets its own reply, in its chat."""
+    # What this measures is the emulator under concurrency; 200 replies at once are past
+    # Telegram's 30 a second, which tests/emulator/test_limits.py covers.
+    await emulator.set_flood_limits()
     app = (
         Application.builder()
         .token(emulator.token)

@@ -287,16 +287,6 @@ async def test_injected_429_gives_retry_after(
     assert statuses == [429, 502, 502, 200]
 
 
-async def test_flood_limit_per_chat(bot: Bot, emulator: BotApiEmulator, patient: dict) -> None:
-    await emulator.set_flood_limits(per_chat_per_second=1)
-    await bot.send_message(PATIENT_ID, "first")
-    with pytest.raises(RetryAfter) as caught:
-        await bot.send_message(PATIENT_ID, "second")
-    assert seconds(caught.value.retry_after) >= 1
-    await emulator.set_flood_limits()
-    await bot.send_message(PATIENT_ID, "unlimited again")
-
-
 async def test_commands_and_media(bot: Bot, emulator: BotApiEmulator, patient: dict) -> None:
     assert await bot.set_my_commands([("start", "Begin"), ("help", "Help")])
     assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
@@ -358,13 +348,3 @@ async def test_user_media_location_contact_edits_and_channel_posts(
     assert updates[5].channel_post.sender_chat.id == channel["id"]
     assert [u.update_id for u in updates] == sorted(u.update_id for u in updates)
     assert (await bot.get_chat("@news_test")).type == "channel"
-
-
-async def test_global_flood_limit(bot: Bot, emulator: BotApiEmulator) -> None:
-    for user_id in (1, 2, 3):
-        await emulator.add_user(user_id)
-    await emulator.set_flood_limits(global_per_second=2)
-    await bot.send_message(1, "a")
-    await bot.send_message(2, "b")
-    with pytest.raises(RetryAfter):
-        await bot.send_message(3, "c")

@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, NetworkError
+from telegram import (
+    Bot,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+)
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from emulator import BotApiEmulator, ControlError, EmulatorClient, EmulatorTimeout
 from tests.emulator.conftest import PATIENT_ID
@@ -75,3 +81,33 @@ async def test_membership_update_when_bot_added_to_group(
             "administrator",
         )
         assert change.from_user.id == 800_001
+
+
+async def test_client_limits_topics_and_menus(bot: Bot, emulator: BotApiEmulator) -> None:
+    """The controls of limits, staff topic actions and command menus work over HTTP too."""
+    async with EmulatorClient(emulator.base_url) as client:
+        limits = await client.set_flood_limits(group_per_minute=20, group_burst=1)
+        assert limits["overall_per_second"] is None and limits["group_burst"] == 1
+        group = (await client.create_group(
+            "Staff", forum=True, members={800_001: "administrator"}))["id"]
+        topic = await client.create_topic(group, "Front desk", by_user_id=800_001)
+        thread = topic["message_thread_id"]
+        await bot.send_message(group, "one", message_thread_id=thread)
+        with pytest.raises(RetryAfter):
+            await bot.send_message(group, "two", message_thread_id=thread)
+        assert (await client.flood_limits())["refused"] == {"group": 1}
+        await client.use_telegram_limits()
+        closed = await client.close_topic(group, thread, by_user_id=800_001)
+        assert "forum_topic_closed" in closed
+        await client.reopen_topic(group, thread, by_user_id=800_001)
+        await client.delete_topic(group, thread, stale_seconds=5)
+        with pytest.raises(BadRequest, match=r"(?i)topic_deleted"):
+            await bot.send_message(group, "three", message_thread_id=thread)
+        await client.set_member_status(group, 800_001, "administrator",
+                                       rights={"can_manage_topics": False})
+        assert (await bot.get_chat_member(group, 800_001)).can_manage_topics is False
+        await bot.set_my_commands([("queue", "Cases waiting")],
+                                  scope=BotCommandScopeChat(group))
+        assert await client.commands({"type": "chat", "chat_id": group}) == [
+            {"command": "queue", "description": "Cases waiting"}]
+        assert (await client.visible_commands(group, 800_001))[0]["command"] == "queue"
