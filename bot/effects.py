@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot import withdrawal
 from bot.content import message, messages
 from bot.dialogue import BotReply
 from bot.logs import log_name
@@ -68,6 +69,15 @@ class DialogueEffects:
         """The outbox runs these when delivery reaches them."""
         self.outbox.register_task(ANNOUNCE_TASK, self.announce_task)
         self.outbox.register_task(RECEIPT_TASK, self.receipt_task)
+        self.outbox.register_task(withdrawal.STAFF_NOTICE_TASK, self.withdrawal_notice_task)
+
+    async def dialogue_metadata(self, patient: PatientRef, turn: TurnContext) -> dict[str, Any]:
+        """What Rasa gets with the message: where it came from, and the consent agreements
+        in force (clause id → version agreed), so the consent form asks only what is not
+        agreed at its current version and learns of a /withdraw on the next message."""
+        in_force = await self.repository.consent_in_force(patient.pseudonym)
+        agreed = {clause_id: record.version for clause_id, record in in_force.items()}
+        return {**turn.metadata(), "consent": {"agreed": agreed}}
 
     async def deliver(
         self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
@@ -89,8 +99,12 @@ class DialogueEffects:
             if reply.text or reply.buttons:
                 await self.say(patient, reply.text or "", reply.buttons, fmt="markdown")
         if consent_completed:
-            arguments = {"patient_id": patient.id, "case_id": case.id if case else None}
-            await self.outbox.send(patient.chat_id, task_payload(RECEIPT_TASK, arguments))
+            await self.queue_receipt(patient, case.id if case else None)
+
+    async def queue_receipt(self, patient: PatientRef, case_id: int | None) -> None:
+        """The consent receipt, rendered when delivery reaches it (after the replies)."""
+        arguments = {"patient_id": patient.id, "case_id": case_id}
+        await self.outbox.send(patient.chat_id, task_payload(RECEIPT_TASK, arguments))
 
     async def record_consent(
         self, patient: PatientRef, payload: Mapping[str, Any], turn: TurnContext
@@ -148,6 +162,10 @@ class DialogueEffects:
         if patient is None or case is None or self.staff is None:
             return  # erased meanwhile: nothing left to announce
         await self.staff.announce_case(case, patient)
+
+    async def withdrawal_notice_task(self, arguments: Mapping[str, Any]) -> None:
+        """The outbox reached a consent withdrawal: tell the case's staff in its topic."""
+        await withdrawal.staff_notice_task(self, arguments)  # type: ignore[arg-type]
 
     async def receipt_task(self, arguments: Mapping[str, Any]) -> None:
         """The outbox reached a completed consent: render and queue the receipt."""

@@ -52,6 +52,8 @@ class StaffDesk(Protocol):
 
     async def alert_emergency(self, patient: PatientRef) -> None: ...
 
+    async def notice_in_topic(self, case: CaseRef, text: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class TurnContext:
@@ -274,7 +276,8 @@ class Gateway(DialogueEffects):
             # A typed message may take the model a moment; a button press is answered at once.
             self.show_typing(patient.chat_id)
         try:
-            replies = await self.dialogue.respond(str(patient.chat_id), text, turn.metadata())
+            metadata = await self.dialogue_metadata(patient, turn)
+            replies = await self.dialogue.respond(str(patient.chat_id), text, metadata)
         except DialogueError as exc:
             # The turn runner runs this update again with backoff; this chat waits meanwhile.
             if self.outbox.first_attempt():

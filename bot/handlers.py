@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
 
 from telegram import (
     ChatMember,
@@ -11,7 +13,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -24,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import leave, withdrawal
 from bot.content import message
 from bot.dialogue import Button
 from bot.gateway import Gateway, TurnContext
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 ERASE = "gw:erase"
 KEEP = "gw:keep"
 RATE = "gw:rate:"
+# How long a button press waits, at most, for Telegram's flood control to remove its buttons.
+REMOVE_BUTTONS_MAX_WAIT = 3.0
 # Commands whose whole answer comes from the dialogue model.
 DIALOGUE_COMMANDS = ("start", "help")
 
@@ -97,6 +102,18 @@ async def delete_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await gateway.say(patient, message("delete_confirm"), buttons)
 
 
+async def withdraw_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw: the consent in force, to withdraw clause by clause or all (bot/withdrawal.py).
+
+    Answered while staff hold the case too: it is the patient's right, and the dialogue
+    model is not asked (the takeover's silence holds)."""
+    gateway = gateway_of(context)
+    if update.effective_user is None or update.effective_message is None:
+        return
+    patient, _ = await gateway.begin_message_turn(update.effective_user, update.effective_message)
+    await withdrawal.offer(gateway, patient)
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: say which ones exist."""
     gateway = gateway_of(context)
@@ -150,6 +167,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         await _remove_buttons(query)
         await _erase_or_keep(gateway, update, context, chat_id, erase=data == ERASE)
+        return
+    if withdrawal.is_withdrawal_button(data) and query.message is not None:
+        await query.answer()
+        await _remove_buttons(query)
+        turn = TurnContext(chat_id, None, callback_message_id=query.message.message_id)
+        await withdrawal.on_press(gateway, update.effective_user, chat_id, data, turn)
         return
     if data.startswith(RATE):
         await query.answer()
@@ -251,11 +274,21 @@ async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def _remove_buttons(query: object) -> None:
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)  # type: ignore[attr-defined]
-    except TelegramError:
-        # The message may be too old to edit; the press is still handled.
-        pass
+    for _ in range(2):
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)  # type: ignore[attr-defined]
+            return
+        except RetryAfter as flood:
+            # Telegram's flood control: wait as asked (briefly) and try once more.
+            await asyncio.sleep(min(_seconds(flood.retry_after), REMOVE_BUTTONS_MAX_WAIT))
+        except TelegramError:
+            # The message may be too old to edit; the press is still handled (and what it
+            # refers to is checked against the stored state, so a second press is harmless).
+            return
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _erase_or_keep(
@@ -279,12 +312,15 @@ def add_patient_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("privacy", privacy, filters=private))
     app.add_handler(CommandHandler("mydata", my_data, filters=private))
     app.add_handler(CommandHandler("delete", delete_request, filters=private))
+    app.add_handler(CommandHandler("withdraw", withdraw_request, filters=private))
+    app.add_handler(CommandHandler("bot", leave.command, filters=private))
     app.add_handler(CommandHandler("console", console_command, filters=private))
     app.add_handler(
         MessageHandler(private & filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command)
     )
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, edited_message))
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, patient_message))
+    app.add_handler(CallbackQueryHandler(leave.button, pattern=f"^{leave.BACK_TO_BOT}$"))
     app.add_handler(CallbackQueryHandler(button))
     # Before every other group, the staff side's included (see EmptyCallbackHandler).
     app.add_handler(EmptyCallbackHandler(refuse_empty_press), group=-1)

@@ -95,6 +95,13 @@ class CaseTopics(DeskParts):
         if case is not None and case.thread_id is not None:
             await self._say_in_topic(case, message("staff.patient_blocked"))
 
+    async def notice_in_topic(self, case: CaseRef, text: str) -> None:
+        """A notice for the staff of a case (e.g. the patient withdrew consent, see
+        bot/withdrawal.py), in its topic, and the card refreshed to show it."""
+        if case.thread_id is not None:
+            await self._say_in_topic(case, text)
+            await self.refresh_card(case)
+
     async def forget_topics(self, thread_ids: Sequence[int]) -> None:
         """Erasure: the topics of the erased patient's cases go too."""
         for thread_id in thread_ids:

@@ -30,6 +30,8 @@ class Withdrawal:
 
     withdrawn: tuple[ConsentRef, ...]
     not_agreed: tuple[str, ...]
+    # The records were all made earlier by the same press (it was handled before).
+    repeated: bool = False
 
 
 def latest_by_clause(records: Iterable[ConsentRef]) -> dict[str, ConsentRef]:
@@ -98,13 +100,29 @@ async def withdraw(
     """Append a `withdrawn` record for each clause (id → the version the patient saw as
     agreed) whose latest record is still that agreement; the others are left alone.
 
-    The withdrawn record carries the version and text hash of the agreement it ends.
+    The withdrawn record carries the version and text hash of the agreement it ends. The
+    same press (`answered_message_id`) handled again returns what it recorded the first
+    time, and appends nothing.
     """
     wanted = dict(clauses.items() if isinstance(clauses, Mapping) else clauses)
-    in_force = agreed_now(await history(session, patient_pseudonym))
+    records = await history(session, patient_pseudonym)
+    in_force = agreed_now(records)
+    # The same press handled again (a turn replayed after a crash): already recorded.
+    earlier = {
+        record.clause_id: record
+        for record in records
+        if record.decision == WITHDRAWN
+        and answered_message_id is not None
+        and record.answered_message_id == answered_message_id
+    }
     withdrawn: list[ConsentRef] = []
     not_agreed: list[str] = []
+    repeated = 0
     for clause_id, version in wanted.items():
+        if clause_id in earlier and earlier[clause_id].version == version:
+            withdrawn.append(earlier[clause_id])
+            repeated += 1
+            continue
         agreement = in_force.get(clause_id)
         if agreement is None or agreement.version != version:
             not_agreed.append(clause_id)
@@ -121,7 +139,9 @@ async def withdraw(
                 answered_message_id=answered_message_id,
             )
         )
-    return Withdrawal(tuple(withdrawn), tuple(not_agreed))
+    return Withdrawal(
+        tuple(withdrawn), tuple(not_agreed), bool(withdrawn) and repeated == len(withdrawn)
+    )
 
 
 class ConsentMethods:

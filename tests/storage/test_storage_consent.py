@@ -305,3 +305,19 @@ async def test_only_an_agreement_in_force_at_that_version_is_withdrawn(
     )
     assert refused.withdrawn == never.withdrawn == old_version.withdrawn == ()
     assert len(await _rows(db)) == len(rows) + 1  # only the agreement to the new version
+
+
+async def test_the_same_press_handled_again_appends_nothing(db: Database, repo: Repository) -> None:
+    """A turn replayed after a crash: the withdrawal it recorded is reported, not repeated."""
+    patient_id = await _agreed_to_all(repo)
+    clause = load_clauses()[2]
+    first = await repo.withdraw_consent(
+        patient_id=patient_id, clauses={clause.id: clause.version}, answered_message_id=90
+    )
+    rows = await _rows(db)
+    again = await repo.withdraw_consent(
+        patient_id=patient_id, clauses={clause.id: clause.version}, answered_message_id=90
+    )
+    assert again.withdrawn == first.withdrawn and again.not_agreed == ()
+    assert again.repeated and not first.repeated
+    assert await _rows(db) == rows
