@@ -175,6 +175,7 @@ class BotApiEmulator(Controls):
             "params": params.loggable() if params else {},
             "status": status,
             "flood_limit": flood_limit,
+            "retry_after": (body.get("parameters") or {}).get("retry_after"),
             "time": time.time(),
         })
         LOGGER.debug("%s -> %d in %.1f ms", method, status, (time.monotonic() - started) * 1000)
