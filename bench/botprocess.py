@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -52,6 +54,8 @@ class BotProcess:
         self.memory: MemoryWatch | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._sampler: asyncio.Task[None] | None = None
+        # Killed on purpose (a failover run): its exit is not a failure of the run.
+        self.killed = False
 
     @property
     def pid(self) -> int:
@@ -62,8 +66,14 @@ class BotProcess:
         log = self.log_path.open("wb")
         self.spawned_at = time.perf_counter()
         # Popen rather than asyncio's subprocess API: see bot/actionserver.py (uvloop policy).
+        # Its own process group, so `kill` takes the action server and receipt child too.
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         log.close()
         self.memory = MemoryWatch(self._process.pid)
@@ -95,6 +105,23 @@ class BotProcess:
                 self._process.kill()
                 await asyncio.to_thread(self._process.wait)
 
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group, as a crash or the OOM killer would."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait(30)
+
+    def start_phases(self) -> dict[str, float]:
+        """Seconds of each start-up phase, from the `start phase` lines bot/runtime.py logs."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return {}
+        return start_phases(text)
+
     def has_started(self) -> bool:
         """bot/runtime.py logs `bot started` once it takes updates."""
         try:
@@ -107,3 +134,18 @@ class BotProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def start_phases(log_text: str) -> dict[str, float]:
+    """`{"event": "start phase", "phase": …, "seconds": …}` JSON lines as phase -> seconds."""
+    phases: dict[str, float] = {}
+    for line in log_text.splitlines():
+        if '"start phase"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if entry.get("event") == "start phase" and isinstance(entry.get("seconds"), (int, float)):
+            phases[str(entry.get("phase"))] = float(entry["seconds"])
+    return phases

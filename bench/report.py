@@ -124,6 +124,21 @@ def format_table(results: dict[str, Any]) -> str:
             "",
         ),
         ("machine CPU busy during load", _busy(e2e.get("machine_cpu_seconds_during_load")), ""),
+        (
+            "CPU per answered turn, machine",
+            _number(_get(e2e, "cpu_ms_per_turn", "machine"), " ms"),
+            "",
+        ),
+        (
+            "CPU per turn, workers + children",
+            _number(_get(e2e, "cpu_ms_per_turn", "workers_and_children"), " ms"),
+            "",
+        ),
+        (
+            "CPU per turn, all run processes",
+            _number(_get(e2e, "cpu_ms_per_turn", "run_processes"), " ms"),
+            "",
+        ),
         ("cold start to first reply", _number(e2e.get("cold_start_s"), " s"), ""),
         ("training time (rasa train)", _number(results.get("training_s"), " s"), ""),
     ]

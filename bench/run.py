@@ -19,27 +19,23 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bench.bare import BarePatient, load_agent
-from bench.botprocess import BotProcess, bot_environment
-from bench.databases import database_url
+from bench.cpu import RigCpu
 from bench.load import run_load
 from bench.machine import machine_info
 from bench.outcome import BatchOutcome, ConversationOutcome
 from bench.procfs import cpu_seconds, machine_cpu_seconds, tree_cpu_seconds
-from bench.profiling import Sampler, top_frames
 from bench.report import format_table, last_training_figure, write_json
-from bench.scaleout.proxy import Proxy
 from bench.script import Conversation
+from bench.service import FIRST_USER_ID, running_service, start_sampler, stop_sampler
 from bench.stats import ratio, summarize, throughput
-from bench.through_emulator import EmulatedPatient, prepare_emulator
+from bench.through_emulator import EmulatedPatient
 
 RESULTS = Path(__file__).with_name("results")
-FIRST_USER_ID = 720_000_001
 BARE_FIRST_USER_ID = 820_000_001
 
 
@@ -131,131 +127,42 @@ def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
     return {key: round(after[key] - before.get(key, 0.0), 2) for key in after}
 
 
-def start_sampler(args: argparse.Namespace, pid: int, phase: str) -> Sampler | None:
-    if not args.profile:
+def cpu_per_turn(
+    machine: dict[str, float],
+    workers: list[dict[str, float]],
+    turns: int,
+    processes: float | None = None,
+) -> dict[str, float] | None:
+    """Milliseconds of CPU per answered turn: the whole machine's busy time (every process,
+    the kernel and other people's work too), the workers with their children (action
+    servers, receipt drawing), and every process of the run counted by itself (bench/cpu.py)."""
+    if turns <= 0:
         return None
-    sampler = Sampler(
-        pid, args.results / f"{args.stem}-{phase}.pyspy.txt", idle=args.profile == "wall"
-    )
-    if not sampler.start():
-        print("py-spy is not installed: no profile", file=sys.stderr)
-        return None
-    return sampler
-
-
-def stop_sampler(sampler: Sampler | None, figures: dict[str, Any], phase: str) -> None:
-    """Stop sampling and keep the top frames (by samples anywhere on the stack)."""
-    if sampler is None:
-        return
-    written = sampler.stop()
-    if written is None:
-        return
-    text = written.read_text()
-    figures["profiles"][phase] = {
-        "file": written.name,
-        "inclusive": [f"{f.share:6.1%} {f.frame}" for f in top_frames(text, 25)],
-        "self": [f"{f.share:6.1%} {f.frame}" for f in top_frames(text, 15, inclusive=False)],
+    workers_total = sum(w["bot"] + w["bot_children"] for w in workers)
+    figures = {
+        "machine": round(1000 * machine["busy"] / turns, 2),
+        "workers_and_children": round(1000 * workers_total / turns, 2),
     }
-
-
-def worker_environments(
-    args: argparse.Namespace, env: dict[str, str], workdir: Path
-) -> tuple[list[dict[str, str]], Proxy | None]:
-    """One environment per worker; with webhooks, each listens on its own port behind nginx."""
-    if not args.webhook and args.workers == 1:
-        return [env], None
-    from bench.scaleout.proxy import Proxy
-    from bot.actionserver import free_port
-
-    proxy_port = free_port()
-    ports = [free_port() for _ in range(args.workers)]
-    proxy = Proxy(workdir, proxy_port, ports)
-    shared = {
-        "TELEGRAM_MODE": "webhook",
-        "WEBHOOK_URL": f"http://127.0.0.1:{proxy_port}/telegram",
-        "WEBHOOK_SECRET": "bench-webhook-secret",
-    }
-    if args.workers > 1:
-        shared["REDIS_URL"] = args.redis_url
-    return [{**env, **shared, "WEBHOOK_LISTEN": f"127.0.0.1:{port}"} for port in ports], proxy
-
-
-async def until_a_worker_exits(
-    work: Coroutine[Any, Any, ConversationOutcome], workers: list[BotProcess]
-) -> ConversationOutcome:
-    """Run `work`, but fail at once if a worker process ends meanwhile (not at a timeout)."""
-    task = asyncio.ensure_future(work)
-    while not task.done():
-        for worker in workers:
-            if worker.exited() is not None:
-                task.cancel()
-                raise RuntimeError(
-                    f"a worker exited with code {worker.exited()}; log:\n{worker.log_tail()}"
-                )
-        await asyncio.wait({task}, timeout=0.5)
-    return task.result()
-
-
-async def wait_started(workers: list[BotProcess], timeout: float) -> None:
-    """Until every worker's log says it started (they share the load only once all are up)."""
-    deadline = time.perf_counter() + timeout
-    while not all(w.has_started() for w in workers):
-        for worker in workers:
-            if worker.exited() is not None:
-                raise RuntimeError(f"a worker exited at start; log:\n{worker.log_tail()}")
-        if time.perf_counter() > deadline:
-            raise RuntimeError("the workers did not all start in time")
-        await asyncio.sleep(0.5)
+    if processes is not None:
+        figures["run_processes"] = round(1000 * processes / turns, 2)
+    return figures
 
 
 async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from emulator.server import BotApiEmulator
-
     conversation = Conversation.load()
-    emulator = BotApiEmulator()
-    await emulator.start()
-    workers: list[BotProcess] = []
-    proxy: Proxy | None = None
-    try:
-        staff_chat_id = await prepare_emulator(emulator)
-        url = database_url(args.database, workdir)
-        rate_limit = {"TELEGRAM_RATE_LIMIT": "on" if args.rate_limit else "off"}
-        env = bot_environment(emulator.token, emulator.base_url, staff_chat_id, url, rate_limit)
-        environments, proxy = worker_environments(args, env, workdir)
-        if proxy is not None:
-            proxy.start()
-        workers = [
-            BotProcess(worker_env, args.results / f"{args.stem}-bot{n}.log")
-            for n, worker_env in enumerate(environments, start=1)
-        ]
+    async with running_service(args, workdir) as service:
+        workers, emulator = service.workers, service.emulator
         bot = workers[0]
-        warmup = EmulatedPatient(emulator, FIRST_USER_ID - 1, conversation, args.cold_start_timeout)
-        # The others start only once the first is up: starting together, they race to
-        # migrate and to create Rasa's tracker table, and share the CPUs for the model load.
-        bot.start()
-        sampler = start_sampler(args, bot.pid, "cold")
-        warmed = await until_a_worker_exits(warmup.converse(), [bot])
-        figures: dict[str, Any] = {
-            "profiles": {},
-            "database": url.split(":", 1)[0],
-            "workers": len(workers),
-            "mode": "webhook" if proxy is not None else "polling",
-        }
-        stop_sampler(sampler, figures, "cold")
-        if warmup.first_reply_at is None or not warmed.completed:
-            raise RuntimeError(
-                f"the warm-up conversation failed ({warmed.error}); bot log:\n{bot.log_tail()}"
-            )
-        cold_start = warmup.first_reply_at - bot.spawned_at
-        for worker in workers[1:]:
-            worker.start()
-            await wait_started([worker], args.cold_start_timeout)
+        figures = service.figures
 
         async def converse(user_id: int) -> ConversationOutcome:
             patient = EmulatedPatient(emulator, user_id, conversation, args.turn_timeout)
             return await patient.converse()
 
         sampler = start_sampler(args, bot.pid, "load")
+        proxy_pid = None if service.proxy is None else service.proxy.pid
+        rig = RigCpu([w.pid for w in workers], proxy_pid, service.database_url)
+        rig_before = rig.snapshot()
         cpu_before = [cpu_snapshot(worker.pid) for worker in workers]
         machine_before = machine_cpu_seconds()
         batch = await run_load(
@@ -263,31 +170,28 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
         )
         machine_after = machine_cpu_seconds()
         cpu_after = [cpu_snapshot(worker.pid) for worker in workers]
+        # The run's own processes, each counted: other people's work on the machine is not.
+        figures["processes_cpu_seconds_during_load"] = rig.snapshot().spent(rig_before)
         figures["cpu_seconds_during_load"] = cpu_spent(cpu_before[0], cpu_after[0])
         # Everyone's CPU, PostgreSQL, nginx and the kernel included: how much was left idle.
         figures["machine_cpu_seconds_during_load"] = cpu_spent(machine_before, machine_after)
+        per_worker = [cpu_spent(b, a) for b, a in zip(cpu_before, cpu_after, strict=True)]
         if len(workers) > 1:
-            figures["cpu_seconds_during_load_per_worker"] = [
-                cpu_spent(b, a) for b, a in zip(cpu_before, cpu_after, strict=True)
-            ]
+            figures["cpu_seconds_during_load_per_worker"] = per_worker
         stop_sampler(sampler, figures, "load")
+        service.check_alive()
         for worker in workers:
-            if worker.exited() is not None:
-                raise RuntimeError(f"a worker exited during the run; log:\n{worker.log_tail()}")
             await worker.stop()
         figures.update(batch_figures(batch))
-        figures["cold_start_s"] = round(cold_start, 2)
+        figures["cpu_ms_per_turn"] = cpu_per_turn(
+            figures["machine_cpu_seconds_during_load"], per_worker, batch.turns,
+            figures["processes_cpu_seconds_during_load"]["total"],
+        )  # fmt: skip
         assert bot.memory is not None
         figures["memory"] = bot.memory.as_dict()
         if len(workers) > 1:
             figures["memory_per_worker"] = [w.memory.as_dict() for w in workers if w.memory]
         return figures
-    finally:
-        for worker in workers:
-            await worker.stop()
-        if proxy is not None:
-            proxy.stop()
-        await emulator.stop()
 
 
 async def run_bare(args: argparse.Namespace, model: Path) -> dict[str, Any]:
