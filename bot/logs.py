@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from telegram import TelegramObject, Update
+
 from bot.paths import ROOT
 
 _NOISY = (
@@ -27,6 +29,8 @@ _NOISY = (
     "sanic",
     "asyncio",
     "aiohttp.access",
+    # Request lines: the console's URLs carry one-time sign-in tokens.
+    "uvicorn.access",
 )
 
 
@@ -111,6 +115,33 @@ def log_name(stored_pseudonym: str) -> str:
     return f"p-{stored_pseudonym[:12]}"
 
 
+def _safe(value: Any) -> Any:
+    """A log argument without what a patient wrote: an exception by its type, a Telegram
+    object (an update, a message: texts and names) by its type and update_id."""
+    if isinstance(value, BaseException):
+        return _type_name(value)
+    if isinstance(value, Update):
+        return f"<Update {value.update_id}>"
+    if isinstance(value, TelegramObject):
+        return f"<{type(value).__name__}>"
+    return value
+
+
+def _event(record: logging.LogRecord) -> str:
+    """The message with safe arguments: PTB logs "... update %s" and "... due to %r", exc."""
+    args = record.args
+    if not args:
+        return str(record.msg)
+    if isinstance(args, dict):
+        safe: Any = {key: _safe(value) for key, value in args.items()}
+    else:
+        safe = tuple(_safe(value) for value in args)
+    try:
+        return str(record.msg) % safe
+    except (TypeError, ValueError, KeyError):
+        return str(record.msg)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and any `extra` fields."""
 
@@ -121,9 +152,9 @@ class JsonFormatter(logging.Formatter):
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
             "level": record.levelname,
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": _event(record),
         }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in self._standard})
+        entry.update({k: _safe(v) for k, v in record.__dict__.items() if k not in self._standard})
         # exc_text and stack_info are never written: they hold the exception's message (and,
         # with PTB's and asyncio's own records, the patient's text it may quote).
         if record.exc_info and record.exc_info[0] is not None:

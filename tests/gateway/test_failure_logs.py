@@ -185,3 +185,46 @@ def test_failure_fields_of_nothing_is_empty_and_frames_are_bounded() -> None:
         fields = failure_fields(error)
     assert len(fields["frames"]) == 30 and fields["frames"][-1]["function"] == "deep"
     assert "zyxplanted" not in json.dumps(fields)
+
+
+def test_library_records_quoting_an_update_or_an_exception_keep_neither_text() -> None:
+    """PTB logs "... for update %s" with the Update, and "... due to %r" with the error."""
+    update = Update.de_json(
+        {
+            "update_id": 31337,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": PATIENT, "type": "private", "first_name": "Quorblexa"},
+                "text": PLANTED,
+            },
+        },
+        None,
+    )
+    building = logging.LogRecord(
+        "telegram.ext.Application",
+        logging.CRITICAL,
+        "application.py",
+        1,
+        "Error while building CallbackContext for update %s. Update will not be processed.",
+        (update,),
+        None,
+    )
+    aborted = logging.LogRecord(
+        "telegram.ext.Application",
+        logging.CRITICAL,
+        "application.py",
+        1,
+        "Fetching updates was aborted due to %r.",
+        (ValueError(PLANTED),),
+        None,
+    )
+    extra = logging.LogRecord("bot", logging.INFO, __file__, 1, "with extras", (), None)
+    extra.update = update
+    lines = [JsonFormatter().format(record) for record in (building, aborted, extra)]
+    for line in lines:
+        assert "zyxplanted" not in line and "Quorblexa" not in line, line
+    events = [json.loads(line)["event"] for line in lines]
+    assert events[0].startswith("Error while building CallbackContext for update <Update 31337>")
+    assert events[1] == "Fetching updates was aborted due to 'ValueError'."
+    assert json.loads(lines[2])["update"] == "<Update 31337>"
