@@ -7,6 +7,9 @@ other's tickets. Here every change is one Lua script, which Redis runs atomicall
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -26,15 +29,21 @@ if TYPE_CHECKING:
     from rasa.core.lock_store import LockStore
     from redis.commands.core import Script
 
+log = logging.getLogger(__name__)
 # Rasa's `lock()` sleeps 1 s between polls by default, a second added to every queued turn.
 POLL_SECONDS = 0.05
+# A ticket is a lease: its worker renews it every third of this while it waits or holds, so a
+# killed worker's tickets run out this soon and another worker can take over its chats
+# (bot/failover.py), whatever lifetime the caller asked for (Rasa asks for 60 s).
+LEASE_SECONDS = 15.0
 # The lock key outlives its last ticket a little: ticket expiry is judged by each worker's clock.
 LOCK_KEY_GRACE_MS = 1_000
 # The ticket counter must outlive every ticket it issued, and a worker still busy past its
 # ticket's expiry, or a recreated counter could hand out a number that worker still holds.
 COUNTER_GRACE_MS = 3_600_000
-# A whole bot turn: database writes, the Rasa call with its retries, the sends.
-TURN_LOCK_LIFETIME = 120.0
+# A whole bot turn (database writes, the Rasa call with its retries, the sends) holds it as
+# long as it runs: the lease is renewed; a dead worker's turn lock is free after the lease.
+TURN_LOCK_LIFETIME = LEASE_SECONDS
 TURN_LOCK_PREFIX = "turn:"
 
 # Shared by every script: read the lock Rasa's way (expired tickets dropped), write it back
@@ -144,6 +153,7 @@ class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis ticket lock with each change of a lock done atomically inside Redis."""
 
     poll_seconds: float = POLL_SECONDS
+    lease_seconds: float = LEASE_SECONDS
 
     def __init__(
         self,
@@ -235,20 +245,39 @@ class AtomicRedisLockStore(RedisLockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float | None = None,
     ) -> AsyncIterator[TicketLock]:
-        """Rasa's ticket lock, polled every `poll_seconds`; the lifetime counts from entry."""
+        """Rasa's ticket lock, polled every `poll_seconds`, its ticket a renewed lease.
+
+        The ticket lives `min(lock_lifetime, lease_seconds)` and is renewed every third of
+        that until the block ends, so a live holder keeps it however long its turn takes and
+        a killed worker's ticket expires within one lease.
+        """
         # Agent.handle_message and MessageProcessor call lock(sender_id) with Rasa's defaults,
         # so the short poll has to be this method's default.
         wait = self.poll_seconds if wait_time_in_seconds is None else wait_time_in_seconds
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        lease = min(float(lock_lifetime), self.lease_seconds)
+        ticket = self.issue_ticket(conversation_id, lease)
+        keeper = asyncio.create_task(self._keep_leased(conversation_id, ticket, lease))
         try:
             held = await self._acquire_lock(conversation_id, ticket, wait)
             # Time spent queueing must not eat the holder's time, or a ticket could expire
             # mid-turn and let the next worker in.
-            if not self.renew_ticket(conversation_id, ticket, lock_lifetime):
+            if not self.renew_ticket(conversation_id, ticket, lease):
                 raise LockError(f"Lock for conversation '{conversation_id}' expired on entry.")
             yield held
         finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             self.cleanup(conversation_id, ticket)
+
+    async def _keep_leased(self, conversation_id: str, ticket: int, lease: float) -> None:
+        """Renew the ticket every third of its lease while its worker waits or holds."""
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                self.renew_ticket(conversation_id, ticket, lease)
+            except Exception as error:  # a passing Redis failure: the next renewal may succeed
+                log.warning("lock lease not renewed", extra={"error_type": type(error).__name__})
 
 
 def turn_lock_id(chat_id: int) -> str:

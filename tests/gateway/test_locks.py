@@ -357,13 +357,34 @@ async def test_turn_lock_covers_a_slow_turn_and_not_rasas_conversation_lock(
     stores: MakeStore, chats: Callable[[], int]
 ) -> None:
     store, chat_id = stores(), chats()
+    store.lease_seconds = 0.3  # type: ignore[attr-defined]
     async with turn_lock(store, chat_id):
+        first = store.get_lock(turn_lock_id(chat_id))
+        assert first is not None and first.tickets[0].expires - time.time() <= TURN_LOCK_LIFETIME
+        ticket = first.now_serving
+        # A turn three leases long still holds its ticket: the lease is renewed as it runs.
+        await asyncio.sleep(0.9)
         lock = store.get_lock(turn_lock_id(chat_id))
-        assert lock is not None
-        assert lock.tickets[0].expires - time.time() > TURN_LOCK_LIFETIME - 5
+        assert lock is not None and lock.now_serving == ticket
         # The Rasa call inside the turn takes the conversation's own lock: no deadlock.
         async with store.lock(str(chat_id)):
             pass
+
+
+async def test_a_killed_workers_ticket_runs_out_after_one_lease(
+    stores: MakeStore, chats: Callable[[], int]
+) -> None:
+    """A worker SIGKILLed mid-turn renews nothing: the next worker gets in after the lease."""
+    dead, alive, chat_id = stores(), stores(), chats()
+    dead.lease_seconds = alive.lease_seconds = 0.5  # type: ignore[attr-defined]
+    # What SIGKILL does: its renewals stop, and its `finally` never runs (never exited).
+    dead._keep_leased = lambda *_: asyncio.sleep(3600)  # type: ignore[attr-defined]
+    held = dead.lock(turn_lock_id(chat_id), 120)  # kept: collecting it would run the `finally`
+    await asyncio.wait_for(held.__aenter__(), 2)
+    started = time.monotonic()
+    async with alive.lock(turn_lock_id(chat_id), 120):
+        waited = time.monotonic() - started
+    assert 0.2 < waited < 1.5, f"took over after {waited:.2f} s"
 
 
 async def test_turn_lock_without_a_store_does_nothing() -> None:
