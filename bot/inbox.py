@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, Update
 
@@ -75,12 +76,19 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         """Queue what was stored but never processed (a crash or a kill), oldest first."""
         pending = await self.store.unprocessed_updates()
         for data in pending:
-            update = Update.de_json(data, bot)
-            if update is not None:
-                await super().put(update)
+            await self.requeue(data, bot)
         if pending:
             log.info("replaying unprocessed updates", extra={"count": len(pending)})
         return len(pending)
+
+    async def requeue(self, data: dict[str, Any], bot: Bot) -> bool:
+        """Queue a stored update again without storing it: a replay, or a takeover from a
+        killed worker (bot/failover.py). Its turn runs on the normal per-chat path."""
+        update = Update.de_json(data, bot)
+        if update is None:
+            return False
+        await super().put(update)
+        return True
 
     # -- retention ---------------------------------------------------------------------
 

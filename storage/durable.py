@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.claims import CLAIM_LEASE
 from storage.db import Database
 from storage.models import InboxUpdate, OutboxMessage
 from storage.timeutil import utcnow
@@ -91,10 +92,19 @@ def sent_statement(entry_id: int, telegram_message_id: int | None = None) -> sa.
 
 
 class DurableStore:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+        lease: timedelta = CLAIM_LEASE,
+    ) -> None:
         self._db = db
         # When updates arrive and are processed: the repeat window and pruning count from it.
         self._clock = clock
+        # The worker each stored update belongs to until processed (storage/claims.py).
+        self._owner = owner
+        self._lease = lease
 
     # -- inbox -------------------------------------------------------------------------
 
@@ -113,6 +123,8 @@ class DurableStore:
             "received_at": self._clock(),
             "attempts": 0,
         }
+        if self._owner is not None:
+            row.update(claimed_by=self._owner, claimed_until=row["received_at"] + self._lease)
         try:
             async with self._db.session() as session, session.begin():
                 session.add(InboxUpdate(**row))
