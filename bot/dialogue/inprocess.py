@@ -16,6 +16,7 @@ from bot.dialogue.base import (
     parsed_from_rasa,
     replies_from_rasa,
 )
+from bot.dialogue.fastload import build_models_by_predicting
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -59,6 +60,8 @@ class InProcessDialogue:
             )
 
         validate_action_results_with_one_validator()
+        # Most of the start: DIET built by one prediction, not one training step (fastload.py).
+        build_models_by_predicting()
         agent = await asyncio.to_thread(_load)
         return cls(agent)
 
