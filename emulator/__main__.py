@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 
+from emulator.limits import NO_LIMITS, TELEGRAM_LIMITS
 from emulator.server import DEFAULT_BOT_NAME, DEFAULT_BOT_USERNAME, DEFAULT_TOKEN, BotApiEmulator
 
 
@@ -18,13 +19,16 @@ def parse_args() -> argparse.Namespace:
                         help="a bot token to accept (repeatable); default: emulator.DEFAULT_TOKEN")
     parser.add_argument("--bot-username", default=DEFAULT_BOT_USERNAME)
     parser.add_argument("--bot-name", default=DEFAULT_BOT_NAME)
+    parser.add_argument("--flood-limits", choices=("telegram", "off"), default="telegram",
+                        help="Telegram's sending limits (429 past them), or none")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args()
 
 
 async def serve(args: argparse.Namespace) -> None:
     tokens = args.token or [DEFAULT_TOKEN]
-    emulator = BotApiEmulator(tokens[0], args.bot_username, args.bot_name)
+    limits = TELEGRAM_LIMITS if args.flood_limits == "telegram" else NO_LIMITS
+    emulator = BotApiEmulator(tokens[0], args.bot_username, args.bot_name, flood_limits=limits)
     for number, token in enumerate(tokens[1:], start=2):
         emulator.add_bot(token, f"{args.bot_username}{number}", args.bot_name)
     stop = asyncio.Event()
