@@ -147,6 +147,15 @@ def format_table(results: dict[str, Any]) -> str:
     lines += [f"{name:{width}}  {left:>18}  {right:>12}" for name, left, right in rows]
     ratio = results.get("p95_ratio")
     lines.append(f"p95 ratio e2e / bare: {'-' if ratio is None else f'{ratio:.2f}'}")
+    failover = e2e.get("failover")
+    if failover:
+        lines.append(
+            f"failover: a worker SIGKILLed {failover['killed_after_s']:.0f} s into the load; "
+            f"{e2e.get('lost_turns')} turns lost, {failover['repeated_sends']} sends repeated "
+            f"(in {failover['chats_with_repeats']} chats), {failover['updates_taken_over']} "
+            f"updates taken over in {failover['takeover_sweeps']} sweeps, slowest turn "
+            f"{failover['slowest_turn_s']} s"
+        )
     lines.append("")
     for verdict in verdicts(results):
         lines.append(f"[{verdict.word():>6}] {verdict.target}: {verdict.measured}")

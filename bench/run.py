@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.bare import BarePatient, load_agent
 from bench.cpu import RigCpu
+from bench.failover import kill_after, repeated_sends, takeovers
 from bench.load import run_load
 from bench.machine import machine_info
 from bench.outcome import BatchOutcome, ConversationOutcome
@@ -70,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="redis://127.0.0.1:6379/14",
         help="REDIS_URL of the workers (Rasa's lock store) when there are several",
     )
+    parser.add_argument(
+        "--kill-one-after",
+        type=float,
+        default=None,
+        help="SIGKILL the last worker this many seconds into the load (failover; 2+ workers)",
+    )
     parser.add_argument("--cold-start-timeout", type=float, default=300.0)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
@@ -88,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.patients < 1 or args.workers < 1:
         parser.error("--patients and --workers must be at least 1")
+    if args.kill_one_after is not None and args.workers < 2:
+        parser.error("--kill-one-after needs --workers 2 or more")
     if args.conversations is None:
         args.conversations = args.patients
     return args
@@ -165,13 +174,32 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
         rig_before = rig.snapshot()
         cpu_before = [cpu_snapshot(worker.pid) for worker in workers]
         machine_before = machine_cpu_seconds()
+        killer = None
+        if args.kill_one_after is not None:
+            killer = asyncio.create_task(kill_after(args.kill_one_after, workers[-1], cpu_snapshot))
         batch = await run_load(
             converse, args.patients, args.conversations, args.duration, "bot", FIRST_USER_ID
         )
         machine_after = machine_cpu_seconds()
         cpu_after = [cpu_snapshot(worker.pid) for worker in workers]
-        # The run's own processes, each counted: other people's work on the machine is not.
-        figures["processes_cpu_seconds_during_load"] = rig.snapshot().spent(rig_before)
+        if killer is not None:
+            if not killer.done():
+                killer.cancel()
+                raise RuntimeError("the load ended before the worker was to be killed")
+            killed = killer.result()
+            cpu_after[-1] = killed.pop("cpu_at_kill")
+            # The slowest turns are those the survivor took over.
+            latencies = batch.latencies
+            user_ids = list(range(FIRST_USER_ID, FIRST_USER_ID + len(batch.conversations)))
+            figures["failover"] = {
+                "killed_after_s": killed["killed_after_s"],
+                **await repeated_sends(emulator, user_ids),
+                **takeovers("\n".join(w.log_path.read_text(errors="replace") for w in workers)),
+                "slowest_turn_s": round(max(latencies, default=0.0), 2),
+            }
+        else:
+            # The run's own processes, each counted: other people's work is not.
+            figures["processes_cpu_seconds_during_load"] = rig.snapshot().spent(rig_before)
         figures["cpu_seconds_during_load"] = cpu_spent(cpu_before[0], cpu_after[0])
         # Everyone's CPU, PostgreSQL, nginx and the kernel included: how much was left idle.
         figures["machine_cpu_seconds_during_load"] = cpu_spent(machine_before, machine_after)
@@ -185,7 +213,7 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
         figures.update(batch_figures(batch))
         figures["cpu_ms_per_turn"] = cpu_per_turn(
             figures["machine_cpu_seconds_during_load"], per_worker, batch.turns,
-            figures["processes_cpu_seconds_during_load"]["total"],
+            (figures.get("processes_cpu_seconds_during_load") or {}).get("total"),
         )  # fmt: skip
         assert bot.memory is not None
         figures["memory"] = bot.memory.as_dict()

@@ -148,3 +148,27 @@ def test_run_processes_cpu_counts_each_part_and_new_backends_whole() -> None:
         [1], 2, "postgresql://x/bench_e2e", {"workers": 40.0, "nginx": 1.5}, {7: 5.0, 8: 1.0}
     )
     assert after.spent(before) == {"workers": 30.0, "nginx": 0.5, "postgres": 4.0, "total": 34.5}
+
+
+def test_failover_counts_repeated_sends_and_takeovers() -> None:
+    from bench.failover import adjacent_repeats, takeovers
+
+    def message(text: str, buttons: object = None) -> dict[str, object]:
+        return {"plain_text": text, "reply_markup": buttons}
+
+    records = [message("a"), message("a"), message("b", {"k": 1}), message("b", {"k": 2})]
+    assert adjacent_repeats(records) == 1, "same text, other buttons: another message"
+    log = "\n".join(
+        [
+            '{"event": "took over updates of a stopped worker", "count": 3}',
+            '{"event": "bot started"}',
+            '{"event": "took over updates of a stopped worker", "count": 2}',
+        ]
+    )
+    assert takeovers(log) == {"takeover_sweeps": 2, "updates_taken_over": 5}
+    failover = {
+        "killed_after_s": 30.0, "repeated_sends": 1, "chats_with_repeats": 1,
+        "updates_taken_over": 5, "takeover_sweeps": 2, "slowest_turn_s": 21.5,
+    }  # fmt: skip
+    table = format_table({"e2e": {"lost_turns": 0, "failover": failover}, "machine": {}})
+    assert "SIGKILLed 30 s into the load; 0 turns lost, 1 sends repeated" in table
