@@ -162,7 +162,8 @@ async def run_sandbox(settings: Settings) -> None:
         bot_token=emulator.token,
         api_base_url=emulator.base_url,
         staff_chat_id=group["id"],
-        rate_limit=False,
+        # TELEGRAM_RATE_LIMIT as in production (on by default): the emulator answers with
+        # Telegram's limits, so the sandbox paces itself as the real bot would.
     )
     runtime = Runtime(sandbox_settings, emulator.token)
     await runtime.start()
