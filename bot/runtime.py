@@ -130,6 +130,8 @@ class Runtime:
         for attempt, delay in enumerate(INITIALIZE_RETRY_DELAYS):
             try:
                 await app.initialize()
+                if app.post_init is not None:  # as run_polling would: the command menus
+                    await app.post_init(app)
                 return
             except (TimedOut, NetworkError) as error:
                 if attempt == len(INITIALIZE_RETRY_DELAYS) - 1:

@@ -34,7 +34,9 @@ def world_settings(
         "STAFF_CHAT_ID": str(staff_chat_id),
         "DATABASE_URL": database_url,
         "PSEUDONYM_SECRET": "e2e-secret",
-        "TELEGRAM_RATE_LIMIT": "off",
+        # The production default: PTB's rate limiter paces the bot, as the emulator's
+        # Telegram limits (on by default) expect; a 429 the bot still meets is retried.
+        "TELEGRAM_RATE_LIMIT": "on",
         "QUEUE_RENOTIFY_SECONDS": "3600",
         # Each world's console on a free port: worlds restart and run side by side.
         "CONSOLE_LISTEN": "127.0.0.1:0",
