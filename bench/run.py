@@ -77,6 +77,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="SIGKILL the last worker this many seconds into the load (failover; 2+ workers)",
     )
+    parser.add_argument(
+        "--console",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each worker serves the web console as in production; --no-console: "
+        "CONSOLE_LISTEN=off, to measure what the console costs the bot",
+    )
     parser.add_argument("--cold-start-timeout", type=float, default=300.0)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
@@ -159,7 +166,8 @@ def cpu_per_turn(
 
 async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     conversation = Conversation.load()
-    async with running_service(args, workdir) as service:
+    console_off = None if args.console else {"CONSOLE_LISTEN": "off"}
+    async with running_service(args, workdir, console_off) as service:
         workers, emulator = service.workers, service.emulator
         bot = workers[0]
         figures = service.figures
