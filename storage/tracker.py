@@ -113,6 +113,10 @@ def threaded_tracker_store_class() -> type[SQLTrackerStore]:
             kept = self.cache.reusable(sender_id, last_event_id)
             if kept is not None:
                 return kept
+            behind = self.cache.behind(sender_id, last_event_id)
+            caught_up = None if behind is None else self._catch_up(sender_id, behind)
+            if caught_up is not None:
+                return caught_up
             with self.session_scope() as session:
                 rows = self._event_query(session, sender_id, False).all()
             if not rows or self.domain is None:
@@ -121,6 +125,32 @@ def threaded_tracker_store_class() -> type[SQLTrackerStore]:
             events = [json.loads(row.data) for row in rows]
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             stored = StoredTracker(tracker, len(rows), max(row.id for row in rows), True)
+            self.cache.remember(sender_id, stored)
+            return tracker
+
+        def _catch_up(self, sender_id: str, entry: StoredTracker) -> Any:
+            """Apply the rows written since `entry` (another worker's turns) to its tracker, as
+            Rasa's `from_dict` applies every row; None when a rebuild is needed instead."""
+            from rasa.shared.core.events import deserialise_events
+
+            table = self.SQLEvent.__table__
+            query = (
+                sa.select(table.c.id, table.c.type_name, table.c.data)
+                .where(table.c.sender_id == sender_id, table.c.id >= entry.last_event_id)
+                .order_by(table.c.id)
+            )
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            # Its newest row gone: erased meanwhile. A new session: read from its start.
+            if not rows or rows[0].id != entry.last_event_id:
+                return None
+            new = rows[1:]
+            if any(row.type_name == SessionStarted.type_name for row in new):
+                return None
+            tracker = entry.tracker
+            for event in deserialise_events([json.loads(row.data) for row in new]):
+                tracker.update(event)
+            stored = StoredTracker(tracker, entry.stored + len(new), rows[-1].id, True)
             self.cache.remember(sender_id, stored)
             return tracker
 

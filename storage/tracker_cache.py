@@ -5,7 +5,8 @@ and counts the stored events again on each save: together a sixth of the bot's C
 (bench/README.md). A tracker this process saved is still exactly what the database holds
 unless someone else wrote to the conversation since, which the id of its newest event row
 tells: ids only grow, so another worker's turn, or an erasure followed by a new conversation,
-changes it.
+changes it. Behind a round-robin proxy most turns of a chat follow one on the other worker:
+then only the rows after the saved tracker's newest are read and applied to it.
 """
 
 from __future__ import annotations
@@ -61,6 +62,22 @@ class TrackerCache:
                 return None
             self._entries.move_to_end(sender_id)
             return entry.tracker
+
+    def behind(self, sender_id: str, last_event_id: int | None) -> StoredTracker | None:
+        """The saved tracker, if it is exactly the database's events up to an older row: the
+        conversation went on elsewhere (a turn on another worker) and can be caught up."""
+        with self._lock:
+            entry = self._entries.get(sender_id)
+            if (
+                entry is None
+                or not entry.reusable
+                or entry.last_event_id is None
+                or last_event_id is None
+                or entry.last_event_id >= last_event_id
+                or len(entry.tracker.events) != entry.stored
+            ):
+                return None
+            return entry
 
     def known(self, sender_id: str, tracker: DialogueStateTracker) -> StoredTracker | None:
         """What is stored of this very tracker object, if this process read or wrote it last."""

@@ -123,13 +123,40 @@ async def test_another_workers_turn_is_read_back(store: Any, other_worker: Any) 
     await _take_turn(store, "hello")
     kept = await _take_turn(store, "on this worker")
     await _take_turn(other_worker, "on the other worker")
+    executed = _statements(store)
 
     tracker = await store.retrieve(SENDER)
 
-    assert tracker is not kept
     assert tracker.latest_message.text == "on the other worker"
+    # Caught up: only the other worker's rows were read, and applied to the kept tracker.
+    assert tracker is kept
+    assert len(executed) == 2 and "id >=" in executed[1].lower()
+    store.cache.forget(SENDER)
+    rebuilt = await store.retrieve(SENDER)
+    assert rebuilt is not kept
+    assert [e.as_dict() for e in rebuilt.events] == [e.as_dict() for e in tracker.events]
+    assert rebuilt.current_state() == tracker.current_state()
     await _take_turn(store, "back here")
     assert _stored_texts(store).count("user:greet") == 4
+
+
+async def test_turns_alternating_between_two_workers_store_what_one_worker_would(
+    store: Any, other_worker: Any, database_url: str
+) -> None:
+    """Round robin behind a proxy: each worker catches up on the other's turn every time."""
+    for n in range(6):
+        await _take_turn(store if n % 2 == 0 else other_worker, f"turn {n}")
+    alone = make_tracker_store(database_url, _domain())
+    try:
+        for n in range(6):
+            await _take_turn(alone, f"turn {n}", sender_id="alone")
+    finally:
+        alone.engine.dispose()
+    assert _stored_texts(store) == _stored_texts(store, "alone")
+    tracker = await store.retrieve(SENDER)
+    assert [e.text for e in tracker.events if getattr(e, "text", None)] == [
+        f"turn {n}" for n in range(6)
+    ]
 
 
 async def test_an_erased_conversation_is_not_handed_out(store: Any, other_worker: Any) -> None:
