@@ -49,10 +49,16 @@ class ActionServer:
         return f"http://127.0.0.1:{self.port}/webhook"
 
     async def start(self) -> None:
+        """Spawn the server and wait until it is healthy."""
+        self.spawn()
+        await self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the child process without waiting: it imports while the model loads."""
         # Popen, not asyncio's subprocess API: Rasa installs uvloop's loop policy on import,
         # whose child watcher does not work with the already-running asyncio loop.
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-        self._process = subprocess.Popen(  # noqa: ASYNC220 (fork+exec, no waiting)
+        self._process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -71,6 +77,9 @@ class ActionServer:
             # server only after the turns in flight (which call it) are done.
             start_new_session=True,
         )
+
+    async def wait_ready(self) -> None:
+        """Until the spawned server answers /health (it fails if the child exits)."""
         await self._wait_healthy()
         log.info("action server ready on port %d", self.port)
 

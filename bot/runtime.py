@@ -17,8 +17,11 @@ from bot.actionserver import ActionServer
 from bot.app import build_application
 from bot.config import ConsoleSettings, Settings
 from bot.dialogue import Dialogue
+from bot.failover import FailoverSweep, worker_id
 from bot.inbox import DurableUpdateQueue
+from bot.startup import StartClock
 from bot.webhook import WebhookServer
+from storage.claims import InboxClaims
 from storage.durable import DurableStore
 
 if TYPE_CHECKING:
@@ -71,30 +74,45 @@ class Runtime:
         self.console: ConsoleServer | None = None
         # One store for Rasa's conversation locks and the gateway's turn locks.
         self.lock_store: LockStore | None = None
+        self.worker = ""
+        self.failover: FailoverSweep | None = None
 
     async def start(self) -> None:
         from storage import Database, Repository, migrate
         from storage.migrate import prepare_database
 
         settings = self.settings
+        clock = StartClock()
+        if settings.rasa_url is None and settings.action_server_url is None:
+            # It starts in its own process (its own CPU) while we migrate and load the model.
+            self.action_server = ActionServer()
+            self.action_server.spawn()
         # With Rasa in this process its tracker table is created too, under the same lock.
         prepare = prepare_database if settings.rasa_url is None else migrate
         await asyncio.to_thread(prepare, settings.database_url)
+        clock.mark("migrations")
         self.database = Database(settings.database_url)
         self.repository = Repository(self.database, settings.pseudonym_secret)
-        store = DurableStore(self.database)
+        self.worker = worker_id()
+        store = DurableStore(self.database, owner=self.worker)
         self.lock_store = make_lock_store(settings.redis_url)
-        self.dialogue = await self._start_dialogue()
+        self.dialogue = await self._start_dialogue(clock)
         self.app = build_application(
             settings, self.token, self.dialogue, self.repository, store, self.lock_store
         )
         await self._initialize(self.app)
+        clock.mark("telegram_initialize")
         # What a crash or a kill left stored but unhandled goes first, in its order.
         queue = self.app.update_queue
         assert isinstance(queue, DurableUpdateQueue)
+        # Later, a killed worker's stored updates are taken over once their leases run out.
+        claims = InboxClaims(self.database, self.worker)
+        self.failover = FailoverSweep(claims, queue, self.app.bot)
+        await claims.adopt_unprocessed()
         await queue.replay(self.app.bot)
         # Raw updates hold names and texts: kept only as long as INBOX_RETENTION_DAYS says.
         queue.start_pruning(timedelta(days=settings.inbox_retention_days))
+        self.failover.start()
         await self.app.start()
         if settings.mode == "webhook" and settings.webhook is not None:
             self.webhook = WebhookServer(self.app, settings.webhook)
@@ -102,12 +120,15 @@ class Runtime:
         else:
             assert self.app.updater is not None
             await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+        clock.mark("updates_started")
         desk = self.app.bot_data.get("staff_desk")
         if desk is not None:
             desk.start_reminders()
         self.app.bot_data["gateway"].outbox.start_redelivery()
         if settings.console is not None:
             await self._start_console(settings.console)
+        clock.mark("console")
+        clock.done()
         log.info("bot started", extra={"mode": settings.mode})
 
     async def _start_console(self, console: ConsoleSettings) -> None:
@@ -141,7 +162,7 @@ class Runtime:
                 )
                 await asyncio.sleep(delay)
 
-    async def _start_dialogue(self) -> Dialogue:
+    async def _start_dialogue(self, clock: StartClock) -> Dialogue:
         settings = self.settings
         if settings.rasa_url:
             from bot.dialogue.remote import RemoteDialogue
@@ -152,17 +173,21 @@ class Runtime:
         from storage.tracker import make_tracker_store
 
         action_url = settings.action_server_url
-        if action_url is None:
-            self.action_server = ActionServer()
-            await self.action_server.start()
+        if self.action_server is not None:
             action_url = self.action_server.webhook_url
         tracker_store = await asyncio.to_thread(make_tracker_store, settings.database_url, None)
-        return await InProcessDialogue.load(
+        clock.mark("tracker_store")
+        dialogue = await InProcessDialogue.load(
             self.model_path or model_path(),
             action_url,
             tracker_store=tracker_store,
             lock_store=self.lock_store,
         )
+        clock.mark("model_load")
+        if self.action_server is not None:
+            await self.action_server.wait_ready()
+            clock.mark("action_server_ready")
+        return dialogue
 
     async def stop(self) -> None:
         """Stop taking updates first, then finish what is in flight, then close the rest."""
@@ -176,6 +201,8 @@ class Runtime:
                 await desk.stop_reminders()
             gateway = self.app.bot_data["gateway"]
             await gateway.outbox.stop_redelivery()
+            if self.failover is not None:
+                await self.failover.stop()
             if isinstance(self.app.update_queue, DurableUpdateQueue):
                 await self.app.update_queue.stop_pruning()
             if self.app.updater is not None and self.app.updater.running:
