@@ -67,6 +67,8 @@ class Settings:
     inbox_retention_days: int = 7
     # Where the sandbox writes its logs (and every library's output), off the chat's terminal.
     log_dir: Path = Path("var/log")
+    # Every staff group, the first being staff_chat_id (STAFF_CHAT_IDS, or STAFF_CHAT_ID alone).
+    staff_chat_ids: tuple[int, ...] = ()
 
     @property
     def sandbox(self) -> bool:
@@ -92,6 +94,25 @@ def _int(env: Mapping[str, str], name: str) -> int | None:
         return int(value)
     except ValueError:
         raise ConfigError(name, f"expected an integer, got {value!r}") from None
+
+
+def _staff_chat_ids(env: Mapping[str, str]) -> tuple[int, ...]:
+    """STAFF_CHAT_IDS (comma-separated), or STAFF_CHAT_ID alone, as before there were more."""
+    single = _int(env, "STAFF_CHAT_ID")
+    parts = env.get("STAFF_CHAT_IDS", "").replace(",", " ").split()
+    if not parts:
+        return (single,) if single is not None else ()
+    try:
+        chat_ids = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ConfigError(
+            "STAFF_CHAT_IDS", "expected staff supergroup chat ids separated by commas"
+        ) from None
+    if len(set(chat_ids)) != len(chat_ids):
+        raise ConfigError("STAFF_CHAT_IDS", "a group is listed twice")
+    if single is not None and single not in chat_ids:
+        raise ConfigError("STAFF_CHAT_ID", "not among STAFF_CHAT_IDS: set one or list it there")
+    return chat_ids
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -196,7 +217,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
     mode = env.get("TELEGRAM_MODE", "").strip().lower() or "polling"
     if mode not in ("polling", "webhook"):
         raise ConfigError("TELEGRAM_MODE", f"expected polling or webhook, got {mode!r}")
-    staff_chat_id = _int(env, "STAFF_CHAT_ID")
+    staff_chat_ids = _staff_chat_ids(env)
+    staff_chat_id = staff_chat_ids[0] if staff_chat_ids else None
     if token is not None and staff_chat_id is None:
         raise ConfigError("STAFF_CHAT_ID", "required: the staff supergroup's chat id")
     staff_ids_text = env.get("STAFF_USER_IDS", "").replace(",", " ").split()
@@ -235,6 +257,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         console=_console(env),
         inbox_retention_days=_retention_days(env, "INBOX_RETENTION_DAYS", 7, least=2),
         log_dir=_log_dir(env),
+        staff_chat_ids=staff_chat_ids,
     )
 
 

@@ -48,6 +48,12 @@ class StaffDesk(Protocol):
 
     async def forget_topics(self, thread_ids: Sequence[int]) -> None: ...
 
+    async def cases_to_forget(
+        self, patient: PatientRef
+    ) -> Sequence[tuple[int, int | None, int | None]]: ...
+
+    async def forget_cases(self, cases: Sequence[tuple[int, int | None, int | None]]) -> None: ...
+
     async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None: ...
 
     async def alert_emergency(self, patient: PatientRef) -> None: ...
@@ -228,10 +234,12 @@ class Gateway(DialogueEffects):
 
     async def erase(self, patient: PatientRef) -> None:
         """/delete confirmed: personal data, transcript, tracker, queued messages, staff topics."""
-        report = await self.repository.erase_patient(patient.telegram_user_id)
+        # Read first: erasure unlinks the cases from their topics and staff groups.
+        staff_cases = await self.staff.cases_to_forget(patient) if self.staff is not None else ()
+        await self.repository.erase_patient(patient.telegram_user_id)
         await self.outbox.store.erase_chat(patient.chat_id)
         if self.staff is not None:
-            await self.staff.forget_topics(report.staff_thread_ids)
+            await self.staff.forget_cases(staff_cases)
         log.info("patient data erased", extra={"patient": log_name(patient.pseudonym)})
 
     async def on_rating(self, user: User, chat_id: int, case_id: int, rating: int) -> None:

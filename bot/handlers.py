@@ -260,7 +260,7 @@ async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await gateway_of(context).repository.set_patient_blocked(change.chat.id, blocked)
         return
     desk = context.application.bot_data.get("staff_desk")
-    if desk is not None and change.chat.id == desk.chat_id:
+    if desk is not None and desk.is_staff_group(change.chat.id):
         return
     if change.new_chat_member.status not in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
         return

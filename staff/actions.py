@@ -1,4 +1,9 @@
-"""The staff's actions on a case: take over (first press wins), hand back, close."""
+"""The staff's actions on a case: take over (first press wins), hand back, close.
+
+What they say in the staff group (the card's new state, the acknowledgement, the topic's
+close) goes in the live lane, ahead of any announcement waiting for the group's budget; the
+patient hears through the outbox, which no staff group's budget holds back.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from dataclasses import dataclass
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
-from telegram.error import TelegramError
 
 from bot.content import message
+from bot.leave import back_to_bot_markup
 from staff.relay import Relay
+from staff.sender import LIVE
 from staff.topics import CaseTopics
 from storage import CaseRef
 
@@ -43,7 +49,10 @@ class CaseActions(CaseTopics, Relay):
         )
         if patient is not None:
             await self._tell_patient(
-                patient, case, message("patient_staff.joined", holder=escape(staff.display_name))
+                patient,
+                case,
+                message("patient_staff.joined", holder=escape(staff.display_name)),
+                back_to_bot_markup(),  # the patient can always leave: bot/leave.py
             )
         return Outcome(
             True, message("staff.claimed", holder=staff.display_name, reference=case.reference)
@@ -87,8 +96,12 @@ class CaseActions(CaseTopics, Relay):
             )
         text = message("staff.closed", holder=escape(staff.display_name), reference=case.reference)
         await self._say_in_topic(case, text)
-        try:
-            await self.bot.close_forum_topic(self.chat_id, case.thread_id)  # type: ignore[arg-type]
-        except TelegramError:
-            pass
+        if case.thread_id is not None:
+            await self._enqueue(
+                self.group_of(case),
+                LIVE,
+                "close_topic",
+                {"thread_id": case.thread_id},
+                case_id=case.id,
+            )
         return Outcome(True, text)

@@ -1,13 +1,22 @@
-"""What every part of the staff desk shares: its connections and the small helpers they all use."""
+"""What every part of the staff desk shares: its connections and the small helpers they all use.
+
+Nothing here calls Telegram for a staff group directly: what is said there is recorded in the
+group's lanes (`_enqueue`) and sent by the group's paced sender (staff/sender.py).
+"""
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardMarkup, User
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters, User
 from telegram.constants import ParseMode
 
 from bot.content import message
 from bot.outbox import Outbox, text_payload
+from bot.ratelimit import OWN_PACING
+from staff.sender import LIVE, GroupSender
 from storage import CaseRef, PatientRef, Repository, StaffRef
+from storage.staff_lanes import StaffLaneStore, StaffSend
 
 
 class DeskParts:
@@ -16,7 +25,37 @@ class DeskParts:
     bot: Bot
     repository: Repository
     outbox: Outbox
+    lanes: StaffLaneStore
+    # Every staff group; the first also holds the cases announced before there were more.
+    chat_ids: tuple[int, ...]
     chat_id: int
+    senders: dict[int, GroupSender]
+
+    def group_of(self, case: CaseRef) -> int:
+        """The staff group the case is in."""
+        return case.staff_chat_id if case.staff_chat_id is not None else self.chat_id
+
+    def paced(self) -> dict[str, Any]:
+        """Keyword arguments of a call the group's sender paces (skips PTB's group limiter)."""
+        return {"rate_limit_args": OWN_PACING} if getattr(self.bot, "rate_limiter", None) else {}
+
+    async def _enqueue(
+        self,
+        chat_id: int,
+        lane: int,
+        op: str,
+        payload: dict[str, Any],
+        *,
+        case_id: int | None = None,
+        merge_key: str | None = None,
+    ) -> None:
+        """Record a send into a staff group and wake its sender; nothing here waits for it."""
+        await self.lanes.enqueue(
+            chat_id, lane, op, payload, case_id=case_id, merge_key=merge_key
+        )
+        sender = self.senders.get(chat_id)
+        if sender is not None:
+            sender.wake()
 
     async def staff_member(self, user: User) -> StaffRef:
         """The staff member's row, created or refreshed from their Telegram profile."""
@@ -33,9 +72,38 @@ class DeskParts:
             return None
         return await self.repository.get_patient_by_id(case.patient_id)
 
-    async def _say_in_topic(self, case: CaseRef, text: str) -> None:
+    async def _say_in_topic(self, case: CaseRef, text: str, lane: int = LIVE) -> None:
+        """Say something in the case's topic (found when it is sent: it may be announced yet)."""
+        await self._enqueue(
+            self.group_of(case), lane, "say", {"text": text, "case_id": case.id}, case_id=case.id
+        )
+
+    async def reply_in_group(
+        self, chat_id: int, thread_id: int | None, reply_to: int | None, text: str
+    ) -> None:
+        """Answer a staff member's command or message where they wrote it, in the live lane."""
+        await self._enqueue(
+            chat_id, LIVE, "say", {"text": text, "thread_id": thread_id, "reply_to": reply_to}
+        )
+
+    async def _send_say(self, entry: StaffSend) -> None:
+        payload = entry.payload
+        thread_id = payload.get("thread_id")
+        if payload.get("case_id") is not None:
+            case = await self.repository.get_case(int(payload["case_id"]))
+            if case is None:
+                return  # erased meanwhile
+            thread_id = case.thread_id
+        reply_to = payload.get("reply_to")
         await self.bot.send_message(
-            self.chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=case.thread_id
+            entry.chat_id,
+            payload["text"],
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            ),
+            **self.paced(),
         )
 
     async def _tell_patient(

@@ -1,11 +1,14 @@
-"""Telegram handlers for the staff group: case buttons, /queue, /release, /close and relay."""
+"""Telegram handlers for the staff groups: case buttons, /queue, /release, /close and relay.
+
+Staff act on the cases of the group they write in; every answer in a group goes through that
+group's paced sender (desk.reply_in_group), only callback answers go straight to Telegram.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -26,14 +29,17 @@ def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDeskService:
     return context.application.bot_data["staff_desk"]
 
 
-async def _reply(incoming: Message, text: str) -> None:
-    await incoming.reply_text(text, parse_mode=ParseMode.HTML)
+async def _reply(desk: StaffDeskService, incoming: Message, text: str) -> None:
+    thread_id = incoming.message_thread_id if incoming.is_topic_message else None
+    await desk.reply_in_group(incoming.chat_id, thread_id, incoming.message_id, text)
 
 
 async def _topic_case(desk: StaffDeskService, incoming: Message) -> CaseRef | None:
     if incoming.message_thread_id is None or not incoming.is_topic_message:
         return None
-    case = await desk.repository.case_by_topic(incoming.message_thread_id)
+    case = await desk.lanes.case_by_topic(
+        incoming.chat_id, incoming.message_thread_id, desk.chat_id
+    )
     return case if case is not None and case.status != "closed" else None
 
 
@@ -43,7 +49,8 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or update.effective_user is None:
         return
     desk = desk_of(context)
-    if not await desk.is_staff(update.effective_user):
+    chat_id = query.message.chat.id if query.message is not None else None
+    if chat_id is None or not await desk.is_staff(update.effective_user, chat_id):
         await desk.repository.audit(
             actor_type="stranger",
             actor_id=desk.repository.pseudonym_for(update.effective_user.id),
@@ -56,7 +63,7 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         case = await desk.repository.get_case(int(case_text))
     except ValueError:
         case = None
-    if case is None:
+    if case is None or desk.group_of(case) != chat_id:
         await query.answer(message("staff.no_case_here"))
         return
     actions = {"claim": desk.claim_case, "release": desk.release, "close": desk.close}
@@ -73,17 +80,17 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if incoming is None or user is None or not incoming.text:
         return
     desk = desk_of(context)
-    if not await desk.is_staff(user):
-        await _reply(incoming, message("staff.not_staff"))
+    if not await desk.is_staff(user, incoming.chat_id):
+        await _reply(desk, incoming, message("staff.not_staff"))
         return
     case = await _topic_case(desk, incoming)
     if case is None:
-        await _reply(incoming, message("staff.no_case_here"))
+        await _reply(desk, incoming, message("staff.no_case_here"))
         return
     command = incoming.text.split()[0].split("@")[0].lstrip("/")
     outcome = await (desk.release(case, user) if command == "release" else desk.close(case, user))
     if not outcome.done:
-        await _reply(incoming, outcome.text)
+        await _reply(desk, incoming, outcome.text)
 
 
 async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,10 +99,11 @@ async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None or user is None:
         return
     desk = desk_of(context)
-    if not await desk.is_staff(user):
-        await _reply(incoming, message("staff.not_staff"))
+    if not await desk.is_staff(user, incoming.chat_id):
+        await _reply(desk, incoming, message("staff.not_staff"))
         return
-    await _reply(incoming, await desk.queue_text(user))
+    thread_id = incoming.message_thread_id if incoming.is_topic_message else None
+    await desk.post_queue(user, incoming.chat_id, thread_id, incoming.message_id)
 
 
 async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -105,11 +113,11 @@ async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     desk = desk_of(context)
     case = await _topic_case(desk, incoming)
-    if case is None or not await desk.is_staff(user):
+    if case is None or not await desk.is_staff(user, incoming.chat_id):
         return
     refusal = await desk.relay_from_staff(case, user, incoming)
     if refusal:
-        await _reply(incoming, refusal)
+        await _reply(desk, incoming, refusal)
 
 
 async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,20 +126,23 @@ async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if edited is None or user is None:
         return
     desk = desk_of(context)
-    if not await desk.is_staff(user):
+    if not await desk.is_staff(user, edited.chat_id):
         return
     problem = await desk.relay_staff_edit(user, edited)
     if problem:
-        await _reply(edited, problem)
+        await _reply(desk, edited, problem)
 
 
 def add_staff_handlers(app: Application, desk: StaffDeskService) -> None:
-    """Register the staff side; only the staff group (and its buttons) reaches it."""
+    """Register the staff side; only the staff groups (and their buttons) reach it."""
     app.bot_data["staff_desk"] = desk
-    group = filters.Chat(desk.chat_id)
+    group = filters.Chat(list(desk.chat_ids))
     app.add_handler(CallbackQueryHandler(case_button, pattern=r"^staff:"))
     app.add_handler(CommandHandler("queue", queue, filters=group))
     app.add_handler(CommandHandler(["release", "close"], topic_command, filters=group))
+    from staff.tool_handlers import add_tool_handlers  # it builds on this module's helpers
+
+    add_tool_handlers(app, group)  # before the relay: a captioned /note is never relayed
     app.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE, staff_edit))
     app.add_handler(
         MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, staff_message)

@@ -11,7 +11,10 @@ from telegram.error import TelegramError
 from bot.content import message
 from bot.outbox import copy_payload, text_payload
 from staff.base import DeskParts
+from staff.canned import split_text, staff_text_limit
+from staff.sender import LIVE
 from storage import CaseRef, PatientRef, StaffRef
+from storage.staff_lanes import StaffSend
 
 
 class Relay(DeskParts):
@@ -35,15 +38,37 @@ class Relay(DeskParts):
         return case is not None and case.status == "with_staff"
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None:
-        """Copy the patient's message (text or media) into the case topic."""
+        """Copy the patient's message (text or media) into the case topic, in the live lane:
+        recorded now, sent by the group's sender, so the patient's turn does not wait."""
         case = await self.repository.open_case_for(patient.id)
         if case is None or case.thread_id is None:
             return
+        await self._enqueue(
+            self.group_of(case),
+            LIVE,
+            "copy",
+            {
+                "case_id": case.id,
+                "from_chat_id": incoming.chat_id,
+                "message_id": incoming.message_id,
+            },
+            case_id=case.id,
+        )
+
+    async def _send_copy(self, entry: StaffSend) -> None:
+        payload = entry.payload
+        case = await self.repository.get_case(int(payload["case_id"]))
+        if case is None or case.thread_id is None:
+            return  # erased meanwhile
         copy = await self.bot.copy_message(
-            self.chat_id, incoming.chat_id, incoming.message_id, message_thread_id=case.thread_id
+            entry.chat_id,
+            payload["from_chat_id"],
+            payload["message_id"],
+            message_thread_id=case.thread_id,
+            **self.paced(),
         )
         await self.repository.link_relay(
-            incoming.chat_id, incoming.message_id, self.chat_id, copy.message_id
+            payload["from_chat_id"], payload["message_id"], entry.chat_id, copy.message_id
         )
 
     async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None:
@@ -82,20 +107,26 @@ class Relay(DeskParts):
             "text": incoming.text or incoming.caption,
             "media_type": None if incoming.text is not None else _media_kind(incoming),
             "staff_member_id": staff.id,
-            "relayed_chat_id": self.chat_id,
+            "relayed_chat_id": incoming.chat_id,
             "relayed_message_id": incoming.message_id,
         }
         if incoming.text is not None:
-            payload = text_payload(f"{prefix}\n{escape(incoming.text)}", None, record)
-        else:
-            caption = f"{prefix}\n{escape(incoming.caption or '')}".strip()
-            payload = copy_payload(self.chat_id, incoming.message_id, caption, record)
+            # A full-length message and the holder's name exceed one Telegram message.
+            for number, part in enumerate(split_text(incoming.text, staff_text_limit(prefix))):
+                part_record = {**record, "text": part}
+                if number:
+                    part_record["relayed_message_id"] = None  # an edit goes to the first
+                payload = text_payload(f"{prefix}\n{escape(part)}", None, part_record)
+                await self.outbox.send(patient.chat_id, payload)
+            return None
+        caption = f"{prefix}\n{escape(incoming.caption or '')}".strip()
+        payload = copy_payload(incoming.chat_id, incoming.message_id, caption, record)
         await self.outbox.send(patient.chat_id, payload)
         return None
 
     async def relay_staff_edit(self, user: User, edited: Message) -> str | None:
         """A staff edit of a relayed text edits the patient's copy too."""
-        row = await self.repository.find_by_relayed(edited.message_id, self.chat_id)
+        row = await self.repository.find_by_relayed(edited.message_id, edited.chat_id)
         if row is None or edited.text is None:
             return message("staff.edit_relay_failed") if row is not None else None
         staff = await self.staff_member(user)

@@ -1,53 +1,123 @@
-"""The queue: /queue's listing, and reminders of cases waiting too long (staff and patient)."""
+"""The queue: its summary in each staff group, /queue, and reminders of cases waiting too long.
+
+Each group has one queue summary message, edited in place by the reminders rather than
+posted again (one edit a round, whatever the number of overdue cases); /queue posts it
+afresh where it was asked, and that message is the one edited from then on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from datetime import datetime, timezone
 
-from telegram import User
+from telegram import ReplyParameters, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.content import message
+from bot.leave import back_to_bot_markup
 from bot.logs import failure_fields
 from staff.base import DeskParts
 from staff.card import render_queue
+from staff.sender import BULK, PROMPT
+from storage import CaseRef
+from storage.staff_lanes import StaffSend
 
 log = logging.getLogger(__name__)
 
 
 class QueueReminders(DeskParts):
-    """/queue, and the background loop that reminds staff of overdue cases."""
+    """/queue, the queue summary, and the background loop that reminds staff of overdue cases."""
 
     renotify_seconds: float
     _renotifier: asyncio.Task[None] | None
 
-    async def queue_text(self, user: User) -> str:
-        """/queue: waiting cases, urgent first, then oldest."""
-        cases = await self.repository.queue()
+    async def _names(self, cases: list[CaseRef]) -> dict[int, str]:
         names: dict[int, str] = {}
         for case in cases:
             patient = await self._patient(case)
             names[case.id] = patient.display_name if patient else "?"
+        return names
+
+    async def queue_text(self, user: User) -> str:
+        """Waiting cases of every group, urgent first, then oldest."""
+        cases = await self.repository.queue()
         await self.repository.audit(actor_type="staff", actor_id=str(user.id), action="read_queue")
-        return render_queue(cases, names, datetime.now(timezone.utc))
+        return render_queue(cases, await self._names(cases), datetime.now(timezone.utc))
+
+    async def post_queue(
+        self, user: User, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> None:
+        """/queue in a staff group: that group's summary, posted where it was asked."""
+        await self.repository.audit(actor_type="staff", actor_id=str(user.id), action="read_queue")
+        payload = {"post": True, "thread_id": thread_id, "reply_to": reply_to}
+        await self._enqueue(chat_id, PROMPT, "queue_summary", payload, merge_key="queue:post")
+
+    async def _summary_text(self, chat_id: int) -> str:
+        cases = await self.lanes.queued_cases(chat_id, self.chat_id)
+        now = datetime.now(timezone.utc)
+        lines = [render_queue(cases, await self._names(cases), now)]
+        for case in cases:
+            waited = (now - (case.queued_at or case.opened_at)).total_seconds()
+            if waited >= self.renotify_seconds:
+                lines.append(
+                    message(
+                        "staff.still_waiting", reference=case.reference, minutes=int(waited // 60)
+                    )
+                )
+        return "\n".join(lines)
+
+    async def _send_queue_summary(self, entry: StaffSend) -> None:
+        """Edit the group's summary in place; post it when asked to or when it is gone."""
+        text = await self._summary_text(entry.chat_id)
+        existing = await self.lanes.queue_message(entry.chat_id)
+        if existing is not None and not entry.payload.get("post"):
+            try:
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=entry.chat_id,
+                    message_id=existing,
+                    parse_mode=ParseMode.HTML,
+                    **self.paced(),
+                )
+                return
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return
+                # Deleted by someone: post it again below.
+        reply_to = entry.payload.get("reply_to")
+        sent = await self.bot.send_message(
+            entry.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=entry.payload.get("thread_id"),
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            ),
+            **self.paced(),
+        )
+        await self.lanes.set_queue_message(entry.chat_id, sent.message_id)
 
     async def renotify_once(self) -> int:
-        """Remind staff of cases waiting too long, and tell those patients honestly."""
+        """Remind staff of cases waiting too long (each group's summary, edited in place), and
+        tell those patients honestly."""
         overdue = await self.repository.cases_waiting_longer_than(self.renotify_seconds)
+        by_group: dict[int, list[CaseRef]] = defaultdict(list)
         for case in overdue:
-            since = case.queued_at or case.opened_at
-            minutes = int((datetime.now(timezone.utc) - since).total_seconds() // 60)
-            if case.thread_id is not None:
-                await self._say_in_topic(
-                    case, message("staff.still_waiting", reference=case.reference, minutes=minutes)
-                )
+            by_group[self.group_of(case)].append(case)
             patient = await self._patient(case)
             if patient is not None and not patient.blocked:
                 await self._tell_patient(
-                    patient, case, message("patient_staff.waiting", reference=case.reference)
+                    patient,
+                    case,
+                    message("patient_staff.waiting", reference=case.reference),
+                    back_to_bot_markup(),
                 )
             await self.repository.mark_renotified(case.id)
+        for chat_id in by_group:
+            await self._enqueue(chat_id, BULK, "queue_summary", {}, merge_key="queue")
         return len(overdue)
 
     async def _renotify_forever(self) -> None:
@@ -60,6 +130,9 @@ class QueueReminders(DeskParts):
                 log.error("queue reminder failed", extra=failure_fields(error))
 
     def start_reminders(self) -> None:
+        """The reminder loop and each staff group's sender (they run for the bot's lifetime)."""
+        for sender in self.senders.values():
+            sender.start()
         if self._renotifier is None:
             self._renotifier = asyncio.create_task(self._renotify_forever())
 
@@ -71,3 +144,5 @@ class QueueReminders(DeskParts):
             except asyncio.CancelledError:
                 pass
             self._renotifier = None
+        for sender in self.senders.values():
+            await sender.stop()

@@ -1,19 +1,25 @@
-"""A forum topic per case with its card: announce a case, refresh its card, remove topics."""
+"""A forum topic per case with its card: announce a case, refresh its card, remove topics.
+
+An announcement is one message where Telegram allows it: the topic's creation, then the card
+as its first message, nothing in the General topic. It waits in the later lanes (urgent ones
+first); a card's refresh replaces a refresh of the same card still waiting.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 
 from bot.content import message
 from staff.base import DeskParts
 from staff.card import render_card, topic_name
+from staff.sender import BULK, LIVE, PROMPT
 from storage import CaseRef, PatientRef
+from storage.staff_lanes import StaffSend
 
 log = logging.getLogger(__name__)
 
@@ -44,50 +50,105 @@ class CaseTopics(DeskParts):
         return render_card(case, patient.display_name, consent, last, await self._holder_name(case))
 
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None:
-        """Open the case's topic with its card, or refresh the card of a case already there."""
-        text = await self._card_text(case, patient)
-        if case.thread_id is None:
-            topic = await self.bot.create_forum_topic(
-                self.chat_id, topic_name(case, patient.display_name)
-            )
-            card = await self.bot.send_message(
-                self.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=topic.message_thread_id,
-                reply_markup=self._card_buttons(case),
-            )
-            await self.repository.set_case_topic(case.id, topic.message_thread_id, card.message_id)
-            log.info("case announced", extra={"case": case.reference, "urgency": case.urgency})
-            return
-        await self.refresh_card(case, patient)
-        if case.urgency == "urgent":
-            await self.bot.send_message(
-                self.chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=case.thread_id,
-                reply_markup=self._card_buttons(case),
-            )
+        """Show the case to its group (the least busy one, chosen now if it has none yet)."""
+        chat_id = await self.lanes.assign_group(case.id, self.chat_ids)
+        lane = PROMPT if case.urgency == "urgent" else BULK
+        await self._enqueue(
+            chat_id,
+            lane,
+            "announce",
+            {"case_id": case.id},
+            case_id=case.id,
+            merge_key=f"announce:{case.id}",
+        )
 
-    async def refresh_card(self, case: CaseRef, patient: PatientRef | None = None) -> None:
-        """Rewrite the card so it shows the case as it is now."""
+    async def _announcement_cost(self, entry: StaffSend) -> int:
+        case = await self.repository.get_case(int(entry.payload["case_id"]))
+        if case is None or case.status == "closed":
+            return 0
         if case.card_message_id is None:
+            return 1 if case.thread_id is not None else 2
+        return 2 if case.urgency == "urgent" else 1
+
+    async def _send_announcement(self, entry: StaffSend) -> None:
+        """Open the topic and post the card; for a case already there, refresh its card (and
+        post it again when it became urgent, so staff are notified)."""
+        case = await self.repository.get_case(int(entry.payload["case_id"]))
+        if case is None or case.status == "closed":
             return
-        patient = patient or await self._patient(case)
+        patient = await self._patient(case)
+        if patient is None:
+            return  # erased meanwhile: nothing left to announce
+        thread_id = case.thread_id
+        if thread_id is None:
+            topic = await self.bot.create_forum_topic(
+                entry.chat_id, topic_name(case, patient.display_name), **self.paced()
+            )
+            thread_id = topic.message_thread_id
+            # Kept at once: a flood wait before the card must not open a second topic.
+            await self.repository.set_case_topic(case.id, thread_id, None)
+        text = await self._card_text(case, patient)
+        if case.card_message_id is not None:
+            await self._edit_card(entry.chat_id, case, text)
+            if case.urgency != "urgent":
+                return
+        card = await self.bot.send_message(
+            entry.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            reply_markup=self._card_buttons(case),
+            **self.paced(),
+        )
+        await self.repository.set_case_topic(case.id, thread_id, card.message_id)
+        log.info("case announced", extra={"case": case.reference, "urgency": case.urgency})
+
+    async def refresh_card(
+        self, case: CaseRef, patient: PatientRef | None = None, lane: int = LIVE
+    ) -> None:
+        """Rewrite the card so it shows the case as it is when the edit is sent."""
+        del patient  # the card is drawn from the database when its turn comes
+        await self._enqueue(
+            self.group_of(case),
+            lane,
+            "card",
+            {"case_id": case.id},
+            case_id=case.id,
+            merge_key=f"card:{case.id}",
+        )
+
+    async def _send_card(self, entry: StaffSend) -> None:
+        case = await self.repository.get_case(int(entry.payload["case_id"]))
+        if case is None or case.card_message_id is None:
+            return  # not shown yet: its announcement draws it as it is then
+        patient = await self._patient(case)
         if patient is None:
             return
+        await self._edit_card(entry.chat_id, case, await self._card_text(case, patient))
+
+    async def _edit_card(self, chat_id: int, case: CaseRef, text: str) -> None:
         try:
             await self.bot.edit_message_text(
-                await self._card_text(case, patient),
-                chat_id=self.chat_id,
+                text,
+                chat_id=chat_id,
                 message_id=case.card_message_id,
                 parse_mode=ParseMode.HTML,
                 reply_markup=self._card_buttons(case),
+                **self.paced(),
             )
-        except BadRequest:
-            # "message is not modified" and edits of deleted cards change nothing for anyone.
-            pass
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def _send_close_topic(self, entry: StaffSend) -> None:
+        await self.bot.close_forum_topic(
+            entry.chat_id, int(entry.payload["thread_id"]), **self.paced()
+        )
+
+    async def _send_delete_topic(self, entry: StaffSend) -> None:
+        await self.bot.delete_forum_topic(
+            entry.chat_id, int(entry.payload["thread_id"]), **self.paced()
+        )
 
     async def notify_blocked(self, patient: PatientRef) -> None:
         """The outbox found the patient has blocked the bot: staff holding the case see it."""
@@ -103,7 +164,22 @@ class CaseTopics(DeskParts):
             await self.refresh_card(case)
 
     async def forget_topics(self, thread_ids: Sequence[int]) -> None:
-        """Erasure: the topics of the erased patient's cases go too."""
+        """Erasure, by topic alone: topics of the first group (see forget_cases)."""
         for thread_id in thread_ids:
-            with contextlib.suppress(TelegramError):
-                await self.bot.delete_forum_topic(self.chat_id, thread_id)
+            await self._enqueue(self.chat_id, LIVE, "delete_topic", {"thread_id": thread_id})
+
+    async def cases_to_forget(
+        self, patient: PatientRef
+    ) -> list[tuple[int, int | None, int | None]]:
+        """Before an erasure: the patient's cases, their groups and topics."""
+        return await self.lanes.cases_of_patient(patient.id)
+
+    async def forget_cases(
+        self, cases: Sequence[tuple[int, int | None, int | None]]
+    ) -> None:
+        """Erasure: nothing more is sent about these cases, and their topics go too."""
+        await self.lanes.forget_cases([case_id for case_id, _, _ in cases])
+        for _, chat_id, thread_id in cases:
+            if thread_id is not None:
+                group = chat_id if chat_id is not None else self.chat_id
+                await self._enqueue(group, LIVE, "delete_topic", {"thread_id": thread_id})

@@ -56,6 +56,7 @@ def case_ref(row: Case) -> CaseRef:
         closed_at=row.closed_at,
         last_renotified_at=row.last_renotified_at,
         closed_by_staff_id=row.closed_by_staff_id,
+        staff_chat_id=row.staff_chat_id,
     )
 
 

@@ -48,6 +48,8 @@ class CaseRef:
     closed_at: datetime | None
     last_renotified_at: datetime | None
     closed_by_staff_id: int | None = None
+    # The staff group it was announced in (None: not yet, or before there were several).
+    staff_chat_id: int | None = None
 
     @property
     def reference(self) -> str:

@@ -56,6 +56,11 @@ class Repository(ConsentMethods):
         self._db = db
         self._secret = pseudonym_secret
 
+    @property
+    def database(self) -> Database:
+        """The database, for stores beside this one (the staff groups' lanes)."""
+        return self._db
+
     def pseudonym_for(self, telegram_user_id: int) -> str:
         return pseudonym(self._secret, telegram_user_id)
 

@@ -14,16 +14,22 @@ from emulator.server import BotApiEmulator
 _user_ids = itertools.count(700_000_001)
 
 
-async def wait_idle(world: World, settle: float = 0.05, timeout: float = 60.0) -> None:
-    """Until no update is waiting in the emulator, in PTB's queue, or being handled."""
+async def wait_idle(
+    world: World, settle: float = 0.05, timeout: float = 60.0, staff: bool = True
+) -> None:
+    """Until no update is waiting in the emulator, in PTB's queue, or being handled, and
+    (`staff`) nothing is left to send into the staff groups."""
     app = world.runtime.app
     assert app is not None
+    desk = app.bot_data.get("staff_desk")
     deadline = asyncio.get_running_loop().time() + timeout
     quiet_rounds = 0
     while quiet_rounds < 3:
         pending = await world.emulator.pending_updates()
         busy = bool(pending) or not app.update_queue.empty()
         busy = busy or app.update_processor.current_concurrent_updates > 0
+        if staff and desk is not None and not busy:
+            busy = await desk.lanes.pending_count() > 0
         quiet_rounds = 0 if busy else quiet_rounds + 1
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("the bot did not become idle")
@@ -36,9 +42,14 @@ class World:
     runtime: Runtime
     staff_chat_id: int
     staff_ids: tuple[int, ...]
+    # Every staff group (the first is staff_chat_id).
+    staff_chat_ids: tuple[int, ...] = ()
+    # Whether idle() also waits until nothing is left to send into the staff groups; off
+    # where a test measures the patient's side while announcements still wait their turn.
+    wait_for_staff: bool = True
 
     async def idle(self) -> None:
-        await wait_idle(self)
+        await wait_idle(self, staff=self.wait_for_staff)
 
     async def new_patient(self, first_name: str = "Asha", last_name: str = "R") -> Patient:
         user_id = next(_user_ids)

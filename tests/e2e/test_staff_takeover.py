@@ -153,16 +153,22 @@ async def test_takeover_red_flag_edits_and_reminders(world: World) -> None:
     reference, topic = await _hand_over(world, patient, "Sunil T")
     thread = topic["message_thread_id"]
 
-    # Waiting too long: staff are reminded in the topic and the patient hears honestly.
+    # Waiting too long: the group's queue summary says so (one message, edited in place on
+    # each round) and the patient hears honestly.
     desk = world.runtime.app.bot_data["staff_desk"]  # type: ignore[union-attr]
     desk.renotify_seconds = 0.001
     try:
         assert await desk.renotify_once() >= 1
+        await world.idle()
+        in_group = await world.emulator.bot_messages(world.staff_chat_id)
+        summaries = [m for m in in_group if f"Case {reference} has been waiting" in texts([m])[0]]
+        assert len(summaries) == 1, summaries
+        assert await desk.renotify_once() >= 1  # the next round edits it, posts nothing
+        await world.idle()
+        after = await world.emulator.bot_messages(world.staff_chat_id)
+        assert len(after) == len(in_group)
     finally:
         desk.renotify_seconds = 3600
-    await world.idle()
-    in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=thread)
-    assert any(f"Case {reference} has been waiting" in m["plain_text"] for m in in_topic)
     told = (await patient.messages())[patient.seen :]
     patient.seen += len(told)
     assert any("Sorry for the wait" in m["plain_text"] for m in told)
