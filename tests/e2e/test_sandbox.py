@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +40,8 @@ class Terminal:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # A process group of its own, as a terminal gives it: Ctrl-C is sent to the group.
+            start_new_session=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.screen: list[str] = []
@@ -114,6 +117,29 @@ def test_a_person_plays_patient_and_staff_at_the_terminal(tmp_path: Path) -> Non
 
 
 # A Python warning ("UserWarning:"), TensorFlow's C++ log, a traceback, a JSON log field.
+@pytest.mark.slow
+def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C: no traceback anywhere."""
+    ensure_model()
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.wait_for("Sandbox: you are a patient", timeout=240)
+        terminal.type("/start")
+        terminal.wait_for("bot: Hello, I'm the MediPocket assistant")
+        os.killpg(terminal.process.pid, signal.SIGINT)
+        assert terminal.process.wait(timeout=60) == 0
+        terminal.finish()
+        assert_only_the_chat_on_the_terminal(terminal)
+        log = (terminal.log_dir / "sandbox.log").read_text()
+        for noise in ("Traceback", "KeyboardInterrupt", "BrokenProcessPool"):
+            assert noise not in log, f"{noise} in the log"
+        assert '"event": "bot stopped"' in log
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+            terminal.process.wait()
+
+
 NOT_FOR_THE_TERMINAL = re.compile(r"\w+Warning\b|tensorflow/|Traceback|\"level\":|\"logger\":")
 
 
