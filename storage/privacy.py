@@ -84,10 +84,18 @@ async def export_patient(
         "pseudonym": patient_pseudonym,
         "patient": patient_json(patient) if patient is not None else None,
         "cases": [case_json(case_ref(row)) for row in cases],
-        "messages": [message_json(message_ref(row)) for row in messages],
+        "messages": [_exported_message(row) for row in messages],
         "consent_records": [consent_json(consent_ref(row)) for row in consents],
         "audit_events": [audit_json(row) for row in audit_events],
     }
+
+
+def _exported_message(row: TranscriptMessage) -> dict[str, Any]:
+    """A transcript row as exported; a staff note (author "note") says plainly what it is."""
+    exported = message_json(message_ref(row))
+    if row.author == "note":
+        exported["staff_note"] = load_wording()["export"]["staff_note"]
+    return exported
 
 
 async def erase_patient(
