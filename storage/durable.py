@@ -132,12 +132,15 @@ class DurableStore:
             pass
         else:
             return True
-        for _ in range(ARCHIVE_ATTEMPTS):
+        for attempt in range(ARCHIVE_ATTEMPTS):
             try:
                 return await self._store_over_old(row)
             except IntegrityError:
-                continue  # another worker took the same archive key, or stored it just now
-        return False
+                # Another worker took the same archive key, or stored it just now. Never
+                # "a repeat" by default: raising leaves the update with Telegram, to resend.
+                if attempt == ARCHIVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _store_over_old(self, row: dict[str, Any]) -> bool:
         """The slow path: the update_id is taken. A repeat, or an old row to move aside."""

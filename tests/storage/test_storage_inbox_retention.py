@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 import storage.durable as durable
 from bot.config import ConfigError, load_settings
@@ -128,6 +129,21 @@ async def test_two_workers_storing_the_same_new_update_keep_it_once(
     )
     assert sorted(results) == [False, True]
     assert await store.unprocessed_updates() == [update(300, "new")]
+
+
+async def test_a_reused_id_never_taken_for_a_repeat_when_it_cannot_be_stored(
+    store: DurableStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Archive keys taken every time (a pathological race): raise, so Telegram resends."""
+    await answer(store, 800, "old")
+    clock.advance(days=10)
+
+    async def always_taken(_row: dict[str, Any]) -> bool:
+        raise IntegrityError("UPDATE inbox_updates", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(store, "_store_over_old", always_taken)
+    with pytest.raises(IntegrityError):
+        await store.store_update(800, PATIENT, update(800, "new"))
 
 
 async def test_processed_updates_are_pruned_after_retention_and_unprocessed_never(
