@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from bot.commands import menus_at_start
 from bot.config import Settings
 from bot.content import message
 from bot.dialogue import Dialogue
@@ -73,6 +74,7 @@ def build_application(
     if settings.rate_limit:
         # PTB's AIORateLimiter, timed for /metrics.
         builder = builder.rate_limiter(MeasuredRateLimiter(max_retries=5))
+    builder = builder.post_init(menus_at_start(settings.staff_chat_ids))
     app = builder.build()
     gateway = Gateway(app.bot, dialogue, repository, store, settings.pseudonym_secret)
     processor.turns = TurnRunner(store, gateway.outbox, app.process_update)
