@@ -71,7 +71,8 @@ class ActionServer:
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            # Inherited, like stderr: the terminal with a token, the sandbox's log file
+            # without (bot.logs.divert_to_file); --quiet keeps it to warnings and errors.
             preexec_fn=_die_with_parent,
             # Out of the terminal's process group: Ctrl-C is for the bot, which stops this
             # server only after the turns in flight (which call it) are done.
