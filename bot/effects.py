@@ -156,7 +156,11 @@ class DialogueEffects:
         return case
 
     async def announce_task(self, arguments: Mapping[str, Any]) -> None:
-        """The outbox reached a handed-over case: show it to staff (after the patient's reply)."""
+        """The outbox reached a handed-over case: hand it to its staff group's sender.
+
+        Only recorded here (staff/topics.py announce_case): the group's budget may keep the
+        announcement waiting, and the patient's next replies and receipt must not wait with it.
+        """
         patient = await self.repository.get_patient_by_id(int(arguments["patient_id"]))
         case = await self.repository.get_case(int(arguments["case_id"]))
         if patient is None or case is None or self.staff is None:

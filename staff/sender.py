@@ -41,6 +41,9 @@ POLL_SECONDS = 0.5
 LEASE_SECONDS = 15.0
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 MAX_ATTEMPTS = 30
+# An announcement that waited longer than this for its group's budget is logged: when it
+# happens regularly, the group needs a sibling (README: "Staff groups").
+SLOW_ANNOUNCEMENT_SECONDS = 60.0
 # Telegram's answers that mean "done already": nothing to send again.
 ALREADY_DONE = ("message is not modified",)
 
@@ -152,6 +155,12 @@ class GroupSender:
             await self._retry_later(entry, exc, fields)
             return
         await self.store.mark_sent(entry.id)
+        waited = (self._now() - entry.created_at).total_seconds()
+        if entry.lane != LIVE and waited > SLOW_ANNOUNCEMENT_SECONDS:
+            log.warning(
+                "staff group send waited long for the group's budget",
+                extra={**fields, "waited_seconds": round(waited, 1), "staff_chat_id": self.chat_id},
+            )
 
     async def _retry_later(
         self, entry: StaffSend, exc: BaseException, fields: dict[str, object]

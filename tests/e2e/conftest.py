@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -16,6 +17,8 @@ from tests.e2e.harness import World
 
 STAFF_IDS = (900_000_001, 900_000_002)
 STRANGER_ID = 900_000_099
+# In a world of several staff groups: staff of the second group only.
+GROUP_TWO_STAFF_ID = 900_000_003
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,25 +47,44 @@ def world_settings(
 
 
 async def start_world(
-    tmp: Path, database_url: str | None = None, emulator: BotApiEmulator | None = None
+    tmp: Path,
+    database_url: str | None = None,
+    emulator: BotApiEmulator | None = None,
+    *,
+    groups: int = 1,
+    env: dict[str, str] | None = None,
+    emulator_options: dict[str, Any] | None = None,
 ) -> World:
-    """A running bot on the emulator; pass the emulator of an earlier world to restart."""
+    """A running bot on the emulator; pass the emulator of an earlier world to restart.
+
+    `groups` staff groups (STAFF_CHAT_IDS): the staff of STAFF_IDS are in all of them, and
+    with more than one, GROUP_TWO_STAFF_ID is in the second only. `env` overrides settings.
+    """
     model = ensure_model()
     if emulator is None:
-        emulator = BotApiEmulator()
+        emulator = BotApiEmulator(**(emulator_options or {}))
         await emulator.start()
         for user_id, name in zip(STAFF_IDS, ("Ravi", "Meera"), strict=True):
             await emulator.add_user(user_id, first_name=name, last_name="Care")
         await emulator.add_user(STRANGER_ID, first_name="Stranger")
-        await emulator.create_group(
-            "Care team", forum=True, members={uid: "member" for uid in STAFF_IDS}
-        )
-    group_id = next(chat.id for chat in emulator.world.chats.values() if chat.type == "supergroup")
+        if groups > 1:
+            await emulator.add_user(GROUP_TWO_STAFF_ID, first_name="Nisha", last_name="Care")
+        for number in range(1, groups + 1):
+            members = {uid: "member" for uid in STAFF_IDS}
+            if number == 2:
+                members[GROUP_TWO_STAFF_ID] = "member"
+            name = "Care team" if number == 1 else f"Care team {number}"
+            await emulator.create_group(name, forum=True, members=members)
+    group_ids = [chat.id for chat in emulator.world.chats.values() if chat.type == "supergroup"]
+    group_ids = group_ids[:groups]
     url = database_url or f"sqlite:///{tmp / 'e2e.db'}"
-    settings = load_settings(world_settings(emulator, group_id, url))
+    values = world_settings(emulator, group_ids[0], url)
+    values["STAFF_CHAT_IDS"] = ",".join(str(chat_id) for chat_id in group_ids)
+    values.update(env or {})
+    settings = load_settings(values)
     runtime = Runtime(settings, emulator.token, model_path=model)
     await runtime.start()
-    return World(emulator, runtime, group_id, STAFF_IDS)
+    return World(emulator, runtime, group_ids[0], STAFF_IDS, staff_chat_ids=tuple(group_ids))
 
 
 async def stop_world(world: World) -> None:
