@@ -88,7 +88,8 @@ class Case(Base):
     thread_id = sa.Column(sa.BigInteger, index=True)
     card_message_id = sa.Column(sa.BigInteger)
     rating = sa.Column(sa.Integer)
-    opened_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    # The console's case list orders and filters by it; the reports group by its day.
+    opened_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     queued_at = sa.Column(UTCDateTime)
     claimed_at = sa.Column(UTCDateTime)
     closed_at = sa.Column(UTCDateTime)
