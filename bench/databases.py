@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -35,12 +36,33 @@ def postgres_reachable(admin_url: str = POSTGRES_ADMIN_URL) -> bool:
     return True
 
 
-def database_url(kind: str, workdir: Path, name: str = "bench_e2e") -> str:
+def run_database_name() -> str:
+    """A database of this run's own: several people bench on one server at once, and a
+    fixed name let one run's DROP DATABASE pull the data from under another's workers."""
+    return f"bench_e2e_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def database_url(kind: str, workdir: Path, name: str | None = None) -> str:
     """`auto` is PostgreSQL when reachable (what several workers share), else SQLite."""
     if kind == "auto":
         kind = "postgresql" if postgres_reachable() else "sqlite"
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}"
     if kind == "postgresql":
-        return fresh_postgres(name)
+        return fresh_postgres(name or run_database_name())
     raise ValueError(f"unknown database kind {kind!r}")
+
+
+def drop_postgres(url: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    """Drop a run's database at its end (nothing to drop for SQLite)."""
+    if not url.startswith("postgresql"):
+        return
+    import psycopg2
+
+    connection = psycopg2.connect(admin_url, connect_timeout=5)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        connection.close()

@@ -90,8 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database",
         choices=("auto", "sqlite", "postgresql"),
         default="auto",
-        help="the bot's DATABASE_URL: a temporary SQLite file, or a fresh bench_e2e database "
-        "on $BENCH_POSTGRES_URL's server; auto: PostgreSQL when reachable",
+        help="the bot's DATABASE_URL: a temporary SQLite file, or a fresh database of the run's "
+        "own (bench_e2e_<pid>_<random>, dropped at the end) on $BENCH_POSTGRES_URL's server; "
+        "auto: PostgreSQL when reachable",
     )
     parser.add_argument(
         "--profile",

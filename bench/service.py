@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.botprocess import BotProcess, bot_environment
-from bench.databases import database_url
+from bench.databases import database_url, drop_postgres
 from bench.outcome import ConversationOutcome
 from bench.profiling import Sampler, top_frames
 from bench.scaleout.proxy import Proxy
@@ -143,6 +143,7 @@ async def running_service(
     await emulator.start()
     workers: list[BotProcess] = []
     proxy: Proxy | None = None
+    url = ""
     try:
         staff_chat_id = await prepare_emulator(emulator)
         url = database_url(args.database, workdir)
@@ -187,3 +188,5 @@ async def running_service(
         if proxy is not None:
             proxy.stop()
         await emulator.stop()
+        if url:
+            await asyncio.to_thread(drop_postgres, url)
