@@ -123,13 +123,6 @@ async def wait_started(workers: list[BotProcess], timeout: float) -> None:
         await asyncio.sleep(0.5)
 
 
-def _redis_flushed(url: str) -> None:
-    """A fresh lock database: a killed run's tickets must not hold up this one's chats."""
-    import redis
-
-    redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
-
-
 @asynccontextmanager
 async def running_service(
     args: argparse.Namespace, workdir: Path, extra_env: dict[str, str] | None = None
@@ -150,8 +143,6 @@ async def running_service(
         extra = {"TELEGRAM_RATE_LIMIT": "on" if args.rate_limit else "off", **(extra_env or {})}
         env = bot_environment(emulator.token, emulator.base_url, staff_chat_id, url, extra)
         environments, proxy = worker_environments(args, env, workdir)
-        if args.workers > 1:
-            await asyncio.to_thread(_redis_flushed, args.redis_url)
         if proxy is not None:
             proxy.start()
         workers = [
