@@ -40,6 +40,11 @@ def visible_length(html_text: str) -> int:
     return len(html.unescape(re.sub(r"<[^>]+>", "", html_text)))
 
 
+def staff_text_limit(prefix: str) -> int:
+    """How much of a staff member's text fits in one message after their name's prefix."""
+    return TELEGRAM_TEXT_LIMIT - visible_length(prefix) - 1
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Parts of at most `limit` characters, cut at a paragraph, line or word where possible."""
     parts: list[str] = []
@@ -117,7 +122,7 @@ class CannedReplies(DeskParts):
         if patient.blocked:
             return message("staff.patient_blocked")
         prefix = message("patient_staff.staff_prefix", holder=escape(staff.display_name))
-        parts = split_text(text, TELEGRAM_TEXT_LIMIT - visible_length(prefix) - 1)
+        parts = split_text(text, staff_text_limit(prefix))
         for part in parts:
             record = {
                 "patient_id": patient.id,

@@ -15,7 +15,7 @@ import logging
 from html import escape
 
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.content import tool_message
 from staff.canned import TELEGRAM_TEXT_LIMIT
@@ -119,14 +119,19 @@ class TopicRecovery(CaseTopics):
             # The card first, as in every case topic; the announcement posts it itself.
             moved = await self.repository.get_case(case.id)
             assert moved is not None
-            card = await self.bot.send_message(
-                entry.chat_id,
-                await self._card_text(moved, patient),
-                parse_mode=ParseMode.HTML,
-                message_thread_id=topic.message_thread_id,
-                reply_markup=self._card_buttons(moved),
-                **self.paced(),
-            )
+            try:
+                card = await self.bot.send_message(
+                    entry.chat_id,
+                    await self._card_text(moved, patient),
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=topic.message_thread_id,
+                    reply_markup=self._card_buttons(moved),
+                    **self.paced(),
+                )
+            except TelegramError:
+                # A flood wait, say: the announcement posts the card into the new topic later.
+                await self.announce_case(moved, patient)
+                raise
             await self.repository.set_case_topic(case.id, topic.message_thread_id, card.message_id)
         if sender is not None:
             # What was just put in the group, beyond the entry's own cost.
