@@ -144,6 +144,8 @@ class GroupSender:
             if any(text in exc.message.lower() for text in ALREADY_DONE):
                 await self.store.mark_sent(entry.id)
                 return
+            # A topic deleted or closed by hand ("message thread not found", TOPIC_DELETED,
+            # TOPIC_CLOSED) also lands here: the place to recreate it and send again.
             await self.store.give_up(entry.id, f"BadRequest: {exc.message[:80]}")
             log.error("staff group send rejected by Telegram", extra=fields)
             return
