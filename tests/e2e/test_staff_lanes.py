@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.content import message
 from emulator.limits import TELEGRAM_LIMITS
 from tests.e2e.conftest import GROUP_TWO_STAFF_ID, start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, wait_idle
@@ -200,3 +201,24 @@ async def test_staff_act_on_their_own_groups_cases(world3: World) -> None:
         in_group_two = case.staff_chat_id == world3.staff_chat_ids[1]
         taken = "has taken over" in (answer.get("text") or "")
         assert taken == in_group_two, (case.staff_chat_id, answer)
+
+
+async def test_erasure_deletes_the_topic_in_the_cases_own_group(world3: World) -> None:
+    await wait_idle(world3, staff=True, timeout=120)
+    patients = await _burst(world3, 3, "Erase")
+    cases = [await _card_of(world3, patient) for patient in patients]
+    # One that is not in the first group: thread ids are per group, so the group matters.
+    patient, (case, _) = next(
+        (p, c) for p, c in zip(patients, cases, strict=True)
+        if c[0].staff_chat_id != world3.staff_chat_id
+    )
+    await patient.send("/delete")
+    erased = await patient.press(message("delete_confirm_button"))
+    assert joined(erased) == message("delete_done")
+    await wait_idle(world3, staff=True, timeout=60)
+    topics = await world3.emulator.topics(case.staff_chat_id)
+    assert case.thread_id not in [t["message_thread_id"] for t in topics]
+    others = [c for p, (c, _) in zip(patients, cases, strict=True) if p is not patient]
+    for other in others:
+        shown = await world3.emulator.topics(other.staff_chat_id)
+        assert other.thread_id in [t["message_thread_id"] for t in shown]
