@@ -109,12 +109,16 @@ class TopicRecovery(CaseTopics):
         prefix = tool_message("urgent.topic_prefix") if case.urgency == "urgent" else ""
         name = (prefix + topic_name(case, patient.display_name))[:128]
         topic = await self.bot.create_forum_topic(entry.chat_id, name, **self.paced())
+        self._spent(entry.chat_id)
         await self.tools.move_topic(case.id, topic.message_thread_id)
         log.warning(
             "case topic gone; the case has a new topic",
             extra={"case": case.reference, "op": entry.op},
         )
-        sender = self.senders.get(entry.chat_id)
+        # Recorded before anything else is sent, so a flood wait below loses none of it.
+        for text in await self._transcript_so_far(case.id, patient.display_name):
+            # One entry each: a flood wait between them sends none twice.
+            await self._say_in_topic(case, text, lane=BULK)
         if entry.op != "announce":
             # The card first, as in every case topic; the announcement posts it itself.
             moved = await self.repository.get_case(case.id)
@@ -132,14 +136,15 @@ class TopicRecovery(CaseTopics):
                 # A flood wait, say: the announcement posts the card into the new topic later.
                 await self.announce_case(moved, patient)
                 raise
+            self._spent(entry.chat_id)
             await self.repository.set_case_topic(case.id, topic.message_thread_id, card.message_id)
-        if sender is not None:
-            # What was just put in the group, beyond the entry's own cost.
-            sender.budget.spend(1 if entry.op == "announce" else 2)
-        for text in await self._transcript_so_far(case.id, patient.display_name):
-            # One entry each: a flood wait between them sends none twice.
-            await self._say_in_topic(case, text, lane=BULK)
         return True
+
+    def _spent(self, chat_id: int) -> None:
+        """A message put in the group beyond the entry's own cost: the group's budget pays."""
+        sender = self.senders.get(chat_id)
+        if sender is not None:
+            sender.budget.spend(1)
 
     async def _transcript_so_far(self, case_id: int, patient_name: str) -> list[str]:
         """The case's transcript as a few messages for its new topic, the newest kept."""

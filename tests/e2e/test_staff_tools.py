@@ -324,3 +324,26 @@ async def test_a_red_flag_in_a_held_case_marks_the_topic_urgent(world: World) ->
         if t["message_thread_id"] == thread
     ]
     assert topic["name"].startswith("🚨 " + reference)
+
+
+async def test_a_closed_topic_is_replaced_even_through_a_flood_wait(world: World) -> None:
+    """TOPIC_CLOSED (Telegram's answer once the bot may no longer post in a topic a person
+    closed), then a 429 on the new topic's card: the card comes with the announcement, and
+    the patient's message still arrives in the new topic."""
+    patient, reference, thread = await _taken_over(world, "Closed Topic")
+    case_id = int(reference) - 1000
+    # The emulator, as Telegram, lets a topic's creator post in it closed: Telegram's answer
+    # for a bot without that right is injected.
+    await world.emulator.fail_next(
+        "copyMessage", status=400, description="Bad Request: TOPIC_CLOSED"
+    )
+    await world.emulator.fail_next("sendMessage", status=429, retry_after=1)
+    assert await patient.send("is the topic still there?") == []
+    [(new_thread,)] = await _rows(world, sa.select(Case.thread_id).where(Case.id == case_id))
+    assert new_thread != thread
+    in_topic = await world.emulator.bot_messages(world.staff_chat_id, thread_id=new_thread)
+    assert "is the topic still there?" in texts(in_topic)
+    assert sum(bool(button_labels(m)) for m in in_topic) == 1, "one card, with its buttons"
+    assert any("its topic was deleted or closed" in t for t in texts(in_topic))
+    cards = await world.emulator.api_calls("sendMessage")
+    assert any(c["status"] == 429 for c in cards), "the flood wait happened"
