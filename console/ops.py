@@ -1,6 +1,6 @@
 """Operator endpoints: /healthz for a load balancer or an orchestrator, /metrics for Prometheus.
 
-Both are let through without a session (console/auth.py): they hold no personal data, only
+Both are let through without a session (console/auth/guard.py): they hold no personal data, only
 states and counts.
 """
 

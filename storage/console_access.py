@@ -1,6 +1,6 @@
 """The console's sign-in state: one-time links and sessions, stored only as hashes.
 
-The console (console/auth.py) holds the secrets and hashes them; this module never sees
+The console (console/auth/) holds the secrets and hashes them; this module never sees
 a link or a cookie, so neither can end up in the database or its logs.
 """
 
