@@ -11,9 +11,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.content import message
+from console.context import ConsoleContext, StaffCheckUnavailable
 
 if TYPE_CHECKING:
-    from console.context import ConsoleContext
     from storage import Repository
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,13 @@ async def send_console_link(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return True
     console: ConsoleContext | None = context.application.bot_data.get("console")
     repository = _repository(context)
-    if not await _is_staff(context, user, console):
+    try:
+        staff_now = await _is_staff(context, user, console)
+    except StaffCheckUnavailable:
+        # Telegram could not be asked: not a refusal, and no link until it can.
+        await incoming.reply_text(message("staff.console_unavailable"))
+        return True
+    if not staff_now:
         await repository.audit(
             actor_type="stranger",
             actor_id=repository.pseudonym_for(user.id),

@@ -14,10 +14,15 @@ if TYPE_CHECKING:
     from storage.db import Database
     from storage.repository import Repository
 
-# Asks Telegram (or the allow-list) whether a Telegram user is staff right now.
+# Asks Telegram (or the allow-list) whether a Telegram user is staff right now; raises
+# StaffCheckUnavailable when it cannot tell (Telegram not reachable), which is not a no.
 StaffCheck = Callable[[int], Awaitable[bool]]
 # One named dependency's state for /healthz: (ok, detail without secrets).
 HealthProbe = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+class StaffCheckUnavailable(Exception):
+    """Whether someone is staff cannot be told now (Telegram not reachable): not a no."""
 
 
 @dataclass
@@ -34,4 +39,5 @@ class ConsoleContext:
 
 
 def context_of(request: Request) -> ConsoleContext:
+    """The console's context, kept on the app."""
     return request.app.state.context

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from console.context import StaffCheck
+from console.context import StaffCheck, StaffCheckUnavailable
+from staff.membership import MembershipUnavailable
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 
 def staff_check_for(runtime: Runtime) -> StaffCheck:
-    """On STAFF_USER_IDS, or a member of the staff group now (getChatMember, uncached)."""
+    """On STAFF_USER_IDS, or a member of a staff group now (getChatMember, uncached).
+
+    Raises StaffCheckUnavailable when no group said yes and Telegram could not be asked.
+    """
     allow_list = runtime.settings.staff_user_ids
 
     async def check(telegram_user_id: int) -> bool:
@@ -22,6 +26,9 @@ def staff_check_for(runtime: Runtime) -> StaffCheck:
         if desk is None:  # no staff group configured: the allow-list alone decides
             return False
         # Fresh: someone who left the staff group must lose access at their next request.
-        return bool(await desk.is_staff_id(telegram_user_id, fresh=True))
+        try:
+            return bool(await desk.is_staff_id(telegram_user_id, fresh=True))
+        except MembershipUnavailable as error:
+            raise StaffCheckUnavailable(str(error)) from error
 
     return check

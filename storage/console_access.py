@@ -67,19 +67,20 @@ class ConsoleAccess:
                 )
             )
 
+    async def peek_link(self, token_sha256: str, now: datetime) -> LinkUse:
+        """What using the link now would find, without using it ("ok": it still works)."""
+        async with self._db.session() as session, session.begin():
+            row = await _link(session, token_sha256)
+            return _state_of(row, now)
+
     async def consume_link(self, token_sha256: str, now: datetime) -> LinkUse:
         """Mark a link used, once: of two concurrent uses only one gets "ok"."""
         async with self._db.session() as session, session.begin():
-            row = await session.scalar(
-                sa.select(ConsoleSignInLink).where(ConsoleSignInLink.token_sha256 == token_sha256)
-            )
-            if row is None:
-                return LinkUse("unknown")
+            row = await _link(session, token_sha256)
+            found = _state_of(row, now)
+            if row is None or found.state != "ok":
+                return found
             user_id, name = row.telegram_user_id, row.display_name
-            if row.used_at is not None:
-                return LinkUse("used", user_id, name)
-            if row.expires_at <= now:
-                return LinkUse("expired", user_id, name)
             # The conditional update is the real guard: the read above may race another use.
             result = await session.execute(
                 sa.update(ConsoleSignInLink)
@@ -157,6 +158,24 @@ class ConsoleAccess:
                 .execution_options(synchronize_session=False)
             )
             return int(result.rowcount)
+
+
+async def _link(session: AsyncSession, token_sha256: str) -> ConsoleSignInLink | None:
+    return await session.scalar(
+        sa.select(ConsoleSignInLink).where(ConsoleSignInLink.token_sha256 == token_sha256)
+    )
+
+
+def _state_of(row: ConsoleSignInLink | None, now: datetime) -> LinkUse:
+    """Whether a stored link still works, and whose it is."""
+    if row is None:
+        return LinkUse("unknown")
+    user_id, name = row.telegram_user_id, row.display_name
+    if row.used_at is not None:
+        return LinkUse("used", user_id, name)
+    if row.expires_at <= now:
+        return LinkUse("expired", user_id, name)
+    return LinkUse("ok", user_id, name)
 
 
 async def _purge(session: AsyncSession, now: datetime) -> None:

@@ -10,9 +10,9 @@
 - `StaffOnlyMiddleware` (guard.py) guards every path but the public ones: a live session,
   and on every request the staff check (staff group membership asked afresh, or
   STAFF_USER_IDS), so someone who left the staff loses access at the next request; when
-  Telegram cannot be asked, a 503 and nothing revoked. For every POST, PUT, PATCH or DELETE
-  the session's CSRF token (csrf.py), from the form's `csrf_token` field or the
-  `X-CSRF-Token` header.
+  Telegram cannot be asked, a 503 and nothing revoked (unavailable.py). For every POST,
+  PUT, PATCH or DELETE the session's CSRF token (csrf.py), from the form's `csrf_token`
+  field or the `X-CSRF-Token` header.
 
 Pages render with `template_context(request)`, which base.html needs (staff, csrf_token);
 form handlers read their form with `await require_csrf(request)`.

@@ -26,7 +26,8 @@ from console.auth.sessions import (
     staff_session,
 )
 from console.auth.tokens import access_of, now_of
-from console.context import ConsoleContext, context_of
+from console.auth.unavailable import access_unknown
+from console.context import ConsoleContext, StaffCheckUnavailable, context_of
 from storage.console_access import SessionRecord
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,13 @@ class StaffOnlyMiddleware:
         if record is None or secret is None:
             await _denied(request, context, clear=secret is not None)(scope, receive, send)
             return
-        if not await context.is_staff(record.telegram_user_id):
+        try:
+            still_staff = await context.is_staff(record.telegram_user_id)
+        except StaffCheckUnavailable:
+            # Telegram did not answer: not a no. Nobody is signed out for a network failure.
+            await access_unknown(request, signing_in=False)(scope, receive, send)
+            return
+        if not still_staff:
             await _end_access(context, record)
             await _denied(request, context, clear=True)(scope, receive, send)
             return

@@ -21,7 +21,8 @@ from console.auth.sessions import (
     template_context,
 )
 from console.auth.tokens import access_of, now_of, sha256, verified_nonce
-from console.context import ConsoleContext, context_of
+from console.auth.unavailable import access_unknown
+from console.context import ConsoleContext, StaffCheckUnavailable, context_of
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +75,19 @@ async def signin(request: Request) -> Response:
         return await _refuse(request, context, "forged", None)
     access = access_of(context)
     now = now_of(context)
+    link = await access.peek_link(sha256(nonce), now)
+    if link.state != "ok" or link.telegram_user_id is None:
+        return await _refuse(request, context, link.state, link.telegram_user_id)
+    # Links go only to staff, but someone may have left the staff since it was sent. Asked
+    # before the link is used up, so a Telegram outage leaves it working for a retry.
+    try:
+        still_staff = await context.is_staff(link.telegram_user_id)
+    except StaffCheckUnavailable:
+        return access_unknown(request, signing_in=True)
     use = await access.consume_link(sha256(nonce), now)
     if use.state != "ok" or use.telegram_user_id is None or use.display_name is None:
         return await _refuse(request, context, use.state, use.telegram_user_id)
-    # Links go only to staff, but someone may have left the staff since it was sent.
-    if not await context.is_staff(use.telegram_user_id):
+    if not still_staff:
         return await _refuse(request, context, "not_staff", use.telegram_user_id)
     staff = await context.repository.upsert_staff(use.telegram_user_id, use.display_name)
     # A session this browser still held ends: one browser, one session.
