@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +11,16 @@ from starlette.requests import Request
 from bot.config import ConsoleSettings
 
 if TYPE_CHECKING:
+    from storage.consent_texts import Clause
     from storage.db import Database
+    from storage.refs import ConsentRef
     from storage.repository import Repository
 
 # Asks Telegram (or the allow-list) whether a Telegram user is staff right now; raises
 # StaffCheckUnavailable when it cannot tell (Telegram not reachable), which is not a no.
 StaffCheck = Callable[[int], Awaitable[bool]]
+# Draws a consent receipt PDF: (reference, display name, consent records, clauses) -> bytes.
+RenderReceipt = Callable[[str, str, "Sequence[ConsentRef]", "Sequence[Clause]"], Awaitable[bytes]]
 # One named dependency's state for /healthz: (ok, detail without secrets).
 HealthProbe = Callable[[], Awaitable[tuple[bool, str]]]
 
@@ -35,6 +39,8 @@ class ConsoleContext:
     is_staff: StaffCheck
     # Name -> probe, in the order /healthz lists them ("database", "redis", "model", ...).
     health: dict[str, HealthProbe] = field(default_factory=dict)
+    # The bot's receipt renderer (a child process, bot/receipts.py); None: a thread here.
+    render_receipt: RenderReceipt | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import ConsoleSettings
 from console.app import build_console
-from console.context import ConsoleContext
+from console.context import ConsoleContext, RenderReceipt
 from console.server import ConsoleServer
 
 if TYPE_CHECKING:
@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 def signing_key(pseudonym_secret: bytes) -> bytes:
     """A key of its own for console links and sessions, derived from PSEUDONYM_SECRET."""
     return hmac.new(pseudonym_secret, b"console-signing-key", hashlib.sha256).digest()
+
+
+def _receipt_renderer(runtime: Runtime) -> RenderReceipt | None:
+    """The bot's receipt child process (bot/receipts.py): a download costs the turns nothing."""
+    gateway = runtime.app.bot_data.get("gateway") if runtime.app is not None else None
+    return gateway.receipts.render if gateway is not None else None
 
 
 async def start_console(runtime: Runtime, settings: ConsoleSettings) -> ConsoleServer:
@@ -34,6 +40,7 @@ async def start_console(runtime: Runtime, settings: ConsoleSettings) -> ConsoleS
         signing_key=signing_key(runtime.settings.pseudonym_secret),
         is_staff=staff_check_for(runtime),
         health=probes_for(runtime),
+        render_receipt=_receipt_renderer(runtime),
     )
     runtime_app = runtime.app
     if runtime_app is not None:
