@@ -2,7 +2,11 @@
 
 Time to first staff reply counts from `cases.opened_at`, as the console's reports do
 (docs/reports.md); handling time runs from `claimed_at` to `closed_at`; ratings are
-`cases.rating`. Days are UTC days.
+`cases.rating`. Days are UTC days. The console's percentile expression (`_percentile`,
+interpolated as percentile_cont on both databases) is reused rather than copied.
+
+Measured over the console bench's 10,000 cases and 124,000 messages (/tmp script seeding with
+bench.console.seed): today p95 103 ms, 7 days 46 ms on PostgreSQL; 80 and 104 ms on SQLite.
 """
 
 from __future__ import annotations
