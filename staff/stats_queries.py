@@ -5,8 +5,8 @@ Time to first staff reply counts from `cases.opened_at`, as the console's report
 `cases.rating`. Days are UTC days. The console's percentile expression (`_percentile`,
 interpolated as percentile_cont on both databases) is reused rather than copied.
 
-Measured over the console bench's 10,000 cases and 124,000 messages (/tmp script seeding with
-bench.console.seed): today p95 103 ms, 7 days 46 ms on PostgreSQL; 80 and 104 ms on SQLite.
+Measured with `python -m bench.staff_stats` (the console bench's 10,000 cases and 124,000
+messages) on the shared machine: each period p95 46-125 ms on PostgreSQL, 80-199 ms on SQLite.
 """
 
 from __future__ import annotations
