@@ -8,13 +8,29 @@ buttons, and during a staff takeover.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
+
+import pytest
+import pytest_asyncio
 
 from bot.content import message
 from storage.consent_texts import load_clauses
 from storage.refs import ConsentRef
+from tests.e2e.conftest import start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, texts
 from tests.e2e.test_bad_input import forge_press
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """A world of its own: these tests open cases and post notices in the staff group,
+    whose sending budget (20 a minute, shared by its topics) the session's world keeps
+    for the other tests."""
+    started = await start_world(tmp_path_factory.mktemp("withdrawal"))
+    yield started
+    await stop_world(started)
+
 
 SITUATION = "my surgeon says the operation is risky and honestly I don't trust him anymore"
 
@@ -96,11 +112,11 @@ async def test_withdraw_one_clause_then_consent_again_before_the_handoff(world: 
     )
 
     # A second opinion again: only clause 2 is asked, and no handoff before it is agreed.
-    again = await patient.send("can a US specialist give me a second opinion?")
+    await patient.send("can a US specialist give me a second opinion?")
     for _ in range(4):
         if "Continue" in button_labels(patient.history[-1]):
             break
-        again = await patient.press("No")
+        await patient.press("No")
     assert "point 2 of the telehealth consent" in joined(patient.history[-2:])
     asked = await patient.press("Continue")
     assert "Consent 2 of 5" in joined(asked) and "Your case" not in joined(asked)
@@ -111,6 +127,18 @@ async def test_withdraw_one_clause_then_consent_again_before_the_handoff(world: 
     records = await _records(world, patient)
     assert [r.decision for r in records] == ["agreed"] * 5 + ["withdrawn", "agreed"]
     assert records[-1].clause_id == clauses[1].id
+
+    # Everything in force: a later second opinion asks no clause and sends no new receipt.
+    await patient.send("I would like a second opinion again please")
+    for _ in range(4):
+        if "Continue" in button_labels(patient.history[-1]):
+            break
+        await patient.press("No")
+    assert "already agreed to all five points" in joined(patient.history[-2:])
+    straight = await patient.press("Continue")
+    assert "Consent" not in joined(straight).replace("telehealth consent", "")
+    assert any("Your case" in t for t in texts(straight)) and not _documents(straight)
+    assert len(await _records(world, patient)) == 7
 
 
 async def test_nothing_to_withdraw_twice_and_stale_buttons(world: World) -> None:
