@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
@@ -17,6 +19,20 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 # that is no message (getChatMember): PTB's group limiter is skipped, and a 429 is not retried
 # here, as that would hold every other request back; the overall limiter still applies.
 OWN_PACING = -1
+# Telegram asks for about one message a second in a private chat and tolerates short bursts;
+# a 429 there makes PTB's limiter hold back every chat's requests, so each private chat is
+# paced here: bursts of four, then a message every 1.1 s.
+PRIVATE_BURST = 4
+PRIVATE_PERIOD = 4.4
+# Chats paced at once; the least recently used limiter goes first (an idle one is full anyway).
+PRIVATE_LIMITERS_KEPT = 10_000
+
+
+def counts_as_sending(endpoint: str) -> bool:
+    """Sends, copies, forwards and edits count against a chat's budget; chat actions do not."""
+    if endpoint == "sendChatAction":
+        return False
+    return endpoint.startswith(("send", "edit", "copyMessage", "forwardMessage"))
 
 
 class MeasuredRateLimiter(AIORateLimiter):
@@ -25,6 +41,10 @@ class MeasuredRateLimiter(AIORateLimiter):
     What is left is the wait: the limiters' queues, the pause while another request's
     RetryAfter holds everyone back, and the limiter's own sleeps before it retries.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._private_limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
 
     async def process_request(
         self,
@@ -35,10 +55,42 @@ class MeasuredRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        entered = time.perf_counter()
-        in_telegram = 0.0
         if rate_limit_args == OWN_PACING:
             return await self._own_paced(callback, args, kwargs)
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, int) and chat_id > 0 and counts_as_sending(endpoint):
+            entered = time.perf_counter()
+            async with self._private_limiter(chat_id):
+                paced = time.perf_counter() - entered
+                return await self._measured(
+                    callback, args, kwargs, endpoint, data, rate_limit_args, paced
+                )
+        return await self._measured(callback, args, kwargs, endpoint, data, rate_limit_args, 0.0)
+
+    def _private_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiters = self._private_limiters
+        limiter = limiters.get(chat_id)
+        if limiter is None:
+            limiter = limiters[chat_id] = AsyncLimiter(PRIVATE_BURST, PRIVATE_PERIOD)
+            if len(limiters) > PRIVATE_LIMITERS_KEPT:
+                limiters.popitem(last=False)
+        else:
+            limiters.move_to_end(chat_id)
+        return limiter
+
+    async def _measured(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+        already_waited: float,
+    ) -> Result:
+        """PTB's limiter around the call, its wait observed (plus the private chat's pacing)."""
+        entered = time.perf_counter() - already_waited
+        in_telegram = 0.0
 
         async def timed(*call_args: Any, **call_kwargs: Any) -> Result:
             nonlocal in_telegram
