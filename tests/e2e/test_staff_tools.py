@@ -4,18 +4,30 @@ patient leaving a handoff, a deleted topic recovered, /stats, a red flag's urgen
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
+import pytest_asyncio
 import sqlalchemy as sa
 
 from bot.content import message, tool_message
 from storage.models import AuditEvent, Case, TranscriptMessage
-from tests.e2e.conftest import STRANGER_ID
+from tests.e2e.conftest import STRANGER_ID, start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, texts
 from tests.e2e.test_staff_takeover import PNG, _card, _hand_over, _press_card
 
 LIMIT = 4096
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """A world of its own: these tests put many messages in the staff group, whose sending
+    budget (about 20 a minute, shared by its topics) the session's world keeps for others."""
+    started = await start_world(tmp_path_factory.mktemp("staff_tools"))
+    yield started
+    await stop_world(started)
 
 
 async def _say(world: World, user_id: int, text: str, thread: int | None, **kw: Any) -> dict:
