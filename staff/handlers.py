@@ -145,5 +145,10 @@ def add_staff_handlers(app: Application, desk: StaffDeskService) -> None:
     add_tool_handlers(app, group)  # before the relay: a captioned /note is never relayed
     app.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE, staff_edit))
     app.add_handler(
-        MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, staff_message)
+        # Service messages (a topic closed or reopened by staff, members joining) are no
+        # staff reply: Telegram would refuse to copy them, and the patient must not get them.
+        MessageHandler(
+            group & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            staff_message,
+        )
     )
