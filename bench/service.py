@@ -23,7 +23,7 @@ from bench.outcome import ConversationOutcome
 from bench.profiling import Sampler, top_frames
 from bench.scaleout.proxy import Proxy
 from bench.script import Conversation
-from bench.through_emulator import EmulatedPatient, prepare_emulator
+from bench.through_emulator import EmulatedPatient, prepare_staff_groups
 from emulator.limits import NO_LIMITS, TELEGRAM_LIMITS
 from emulator.server import BotApiEmulator
 
@@ -39,6 +39,7 @@ class BotService:
     proxy: Proxy | None
     database_url: str
     figures: dict[str, Any] = field(default_factory=dict)
+    staff_chat_ids: list[int] = field(default_factory=list)
 
     def check_alive(self) -> None:
         """Fail the run if a worker died that was not meant to."""
@@ -138,10 +139,14 @@ async def running_service(
     proxy: Proxy | None = None
     url = ""
     try:
-        staff_chat_id = await prepare_emulator(emulator)
+        staff_chat_ids = await prepare_staff_groups(emulator, getattr(args, "staff_groups", 1))
         url = database_url(args.database, workdir)
-        extra = {"TELEGRAM_RATE_LIMIT": "on" if args.rate_limit else "off", **(extra_env or {})}
-        env = bot_environment(emulator.token, emulator.base_url, staff_chat_id, url, extra)
+        extra = {
+            "TELEGRAM_RATE_LIMIT": "on" if args.rate_limit else "off",
+            "STAFF_CHAT_IDS": ",".join(str(chat_id) for chat_id in staff_chat_ids),
+            **(extra_env or {}),
+        }
+        env = bot_environment(emulator.token, emulator.base_url, staff_chat_ids[0], url, extra)
         environments, proxy = worker_environments(args, env, workdir)
         if proxy is not None:
             proxy.start()
@@ -172,7 +177,7 @@ async def running_service(
         for worker in workers[1:]:
             worker.start()
             await wait_started([worker], args.cold_start_timeout)
-        yield BotService(emulator, workers, proxy, url, figures)
+        yield BotService(emulator, workers, proxy, url, figures, staff_chat_ids)
     finally:
         for worker in workers:
             await worker.stop()

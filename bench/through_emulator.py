@@ -20,14 +20,19 @@ from emulator.server import BotApiEmulator
 STAFF_IDS = (910_000_001, 910_000_002)
 
 
-async def prepare_emulator(emulator: BotApiEmulator) -> int:
-    """The staff forum group the bot hands cases to; returns its chat id."""
+async def prepare_staff_groups(emulator: BotApiEmulator, count: int) -> list[int]:
+    """`count` staff forum groups (STAFF_CHAT_IDS), the same staff in each; their chat ids."""
     for user_id, name in zip(STAFF_IDS, ("Ravi", "Meera"), strict=True):
         await emulator.add_user(user_id, first_name=name, last_name="Care")
-    group = await emulator.create_group(
-        "Care team", forum=True, members={uid: "member" for uid in STAFF_IDS}
-    )
-    return int(group["id"] if isinstance(group, dict) else group.id)
+    ids = []
+    for number in range(1, count + 1):
+        group = await emulator.create_group(
+            "Care team" if number == 1 else f"Care team {number}",
+            forum=True,
+            members={uid: "member" for uid in STAFF_IDS},
+        )
+        ids.append(int(group["id"] if isinstance(group, dict) else group.id))
+    return ids
 
 
 def as_reply(record: dict[str, Any]) -> Reply:
