@@ -2,7 +2,7 @@
 
 Time to first staff reply counts from `cases.opened_at`, as the console's reports do
 (docs/reports.md); handling time runs from `claimed_at` to `closed_at`; ratings are
-`cases.rating`. Days are UTC days. The console's percentile expression (`_percentile`,
+`cases.rating`. Days are UTC days. The console's percentile expression (`percentile`,
 interpolated as percentile_cont on both databases) is reused rather than copied.
 
 Measured with `python -m bench.staff_stats` (the console bench's 10,000 cases and 124,000
@@ -21,7 +21,7 @@ from console.report_queries import (
     DateRange,
     Ratings,
     ReplyDay,
-    _percentile,
+    percentile,
     ratings,
     reply_times,
     seconds_between,
@@ -63,7 +63,7 @@ async def _handling(engine: AsyncEngine, period: DateRange) -> tuple[int, float 
         (sa.func.row_number().over(order_by=spans.c.seconds) - 1).label("rn"),
         sa.func.count().over().label("n"),
     ).subquery("ranked")
-    query = sa.select(sa.func.max(ranked.c.n), _percentile(ranked, 50))
+    query = sa.select(sa.func.max(ranked.c.n), percentile(ranked, 50))
     async with engine.connect() as connection:
         handled, median = (await connection.execute(query)).one()
     return int(handled or 0), float(median) if handled else None
