@@ -1,70 +1,17 @@
-"""Reports: the funnel, time to first staff reply, cases per day by urgency, ratings.
-
-GET /reports shows all four over a date range (default: the last 30 UTC days), each
-with its plot, an alt text stating its figures, a table of the same figures and a CSV
-link; /reports/{name}.png and /reports/{name}.csv take the same `start` and `end`.
-Plots are drawn in a child process: the console shares the bot's process and event loop.
-"""
+"""The four reports: each one's figures as a table (page and CSV) and as one sentence."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from console import plots
 from console import report_queries as q
-from console.app import templates
-from console.auth import template_context
-from console.context import context_of
-
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
-# One drawing child per bot process, shared by every console request (see plots.py).
-PLOTTER = plots.Plotter()
-
-
-class BadRange(ValueError):
-    """A date range the reports cannot use; the message says why, for the user."""
-
-
-def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
-
-
-def parse_range(params: Mapping[str, str], today: date | None = None) -> q.DateRange:
-    """`start` and `end` (YYYY-MM-DD, both included); either missing takes its default."""
-    today = today or today_utc()
-
-    def read(name: str, default: date) -> date:
-        raw = (params.get(name) or "").strip()
-        if not raw:
-            return default
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise BadRange(f"{name}: {raw[:40]!r} is not a date written as YYYY-MM-DD.") from None
-
-    end = read("end", today)
-    start = read("start", end - timedelta(days=DEFAULT_DAYS - 1))
-    if end >= date.max:  # the range's exclusive bound, the next day, would not exist
-        raise BadRange(f"end ({end}) is past the last day a calendar can hold.")
-    if start > end:
-        raise BadRange(f"start ({start}) is after end ({end}).")
-    span = (end - start).days + 1
-    if span > MAX_DAYS:
-        raise BadRange(f"The range spans {span} days; at most {MAX_DAYS} are shown at once.")
-    return q.DateRange(start, end)
 
 
 def _minutes(seconds: float | None) -> str:
@@ -83,6 +30,14 @@ class Table:
     rows: list[list[str]]
     csv_headers: list[str]
     csv_rows: list[list[Any]]
+
+    def to_csv(self) -> str:
+        """The CSV download: machine headers, then the rows, CRLF line ends."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(self.csv_headers)
+        writer.writerows(self.csv_rows)
+        return buffer.getvalue()
 
 
 # -- each report: its figures as a table and as one sentence ---------------------------
@@ -253,93 +208,3 @@ REPORTS: dict[str, Report] = {
         ),
     )
 }
-
-
-def _query(period: q.DateRange) -> str:
-    return urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
-
-
-async def reports_page(request: Request) -> Response:
-    """All four reports over the range; a bad range shows the form and why, with a 400."""
-    engine = context_of(request).database.engine
-    try:
-        period = parse_range(request.query_params)
-    except BadRange as error:
-        default = parse_range({})
-        values = {
-            "error": str(error),
-            "start": request.query_params.get("start", default.start.isoformat()),
-            "end": request.query_params.get("end", default.end.isoformat()),
-            "sections": [],
-            "funnel_definitions": q.FUNNEL_DEFINITIONS,
-        }
-        return templates.TemplateResponse(
-            request, "reports.html", template_context(request, **values), status_code=400
-        )
-    PLOTTER.warm()  # the browser asks for the four plots next
-    # Each report on its own pooled connection: the database works on them side by side.
-    loaded = await asyncio.gather(*(r.load(engine, period) for r in REPORTS.values()))
-    sections = []
-    for report, data in zip(REPORTS.values(), loaded, strict=True):
-        sections.append(
-            {
-                "report": report,
-                "table": report.table(data),
-                "alt": report.alt(data, period),
-                "png": f"/reports/{report.name}.png?{_query(period)}",
-                "csv": f"/reports/{report.name}.csv?{_query(period)}",
-            }
-        )
-    values = {
-        "error": None,
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
-        "sections": sections,
-        "funnel_definitions": q.FUNNEL_DEFINITIONS,
-    }
-    return templates.TemplateResponse(request, "reports.html", template_context(request, **values))
-
-
-def _report_and_range(request: Request) -> tuple[Report, q.DateRange] | Response:
-    report = REPORTS.get(request.path_params["name"])
-    if report is None:
-        return PlainTextResponse(f"No such report; there are: {', '.join(REPORTS)}.", 404)
-    try:
-        return report, parse_range(request.query_params)
-    except BadRange as error:
-        return PlainTextResponse(str(error), 400)
-
-
-async def report_png(request: Request) -> Response:
-    found = _report_and_range(request)
-    if isinstance(found, Response):
-        return found
-    report, period = found
-    data = await report.load(context_of(request).database.engine, period)
-    png = await PLOTTER.draw(report.draw, data)
-    return Response(png, media_type="image/png")
-
-
-async def report_csv(request: Request) -> Response:
-    found = _report_and_range(request)
-    if isinstance(found, Response):
-        return found
-    report, period = found
-    table = report.table(await report.load(context_of(request).database.engine, period))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.csv_headers)
-    writer.writerows(table.csv_rows)
-    filename = f"{report.name}-{period.start}-{period.end}.csv"
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-routes: list[BaseRoute] = [
-    Route("/reports", reports_page, methods=["GET"], name="reports"),
-    Route("/reports/{name}.png", report_png, methods=["GET"], name="report_png"),
-    Route("/reports/{name}.csv", report_csv, methods=["GET"], name="report_csv"),
-]
