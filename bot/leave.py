@@ -32,7 +32,7 @@ def back_to_bot_markup() -> InlineKeyboardMarkup:
 
 
 async def _leave(context: ContextTypes.DEFAULT_TYPE, user: User, record: IncomingRecord) -> None:
-    from bot.handlers import gateway_of  # bot.handlers registers this module's handlers
+    from bot.handlers.common import gateway_of  # bot.handlers registers this module's handlers
 
     gateway = gateway_of(context)
     patient, _ = await gateway.begin_turn(user, record.chat_id, record)
@@ -73,7 +73,7 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Back to the assistant" button (only on the bot's own message that shows it)."""
-    from bot.handlers import _record_refused_press, _remove_buttons, gateway_of, shows_button
+    from bot.handlers.common import gateway_of, record_refused_press, remove_buttons, shows_button
 
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
@@ -82,10 +82,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not private or not shows_button(query.message, BACK_TO_BOT):
         await query.answer(message("stale_button"))
         if private:  # forged or replayed: kept in the transcript, acted on nowhere
-            await _record_refused_press(gateway_of(context), update, BACK_TO_BOT)
+            await record_refused_press(gateway_of(context), update, BACK_TO_BOT)
         return
     await query.answer()
-    await _remove_buttons(query)
+    await remove_buttons(query)
     assert query.message is not None
     record = IncomingRecord(
         text="/bot",
