@@ -29,9 +29,7 @@ NEW_TEXT = (
 
 
 @pytest_asyncio.fixture
-async def bumped_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[World]:
+async def bumped_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
     data = yaml.safe_load((ROOT / "content" / "consent.yml").read_text(encoding="utf-8"))
     clause = next(c for c in data["clauses"] if c["number"] == 2)
     clause["version"], clause["text"] = 2, NEW_TEXT
