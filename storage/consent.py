@@ -8,7 +8,6 @@ transaction; the functions below it work inside a transaction already open.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.convert import consent_ref
 from storage.models import DECISIONS, ConsentRecord, Patient
 from storage.refs import ConsentRef
+from storage.repo_base import RepositoryBase
 from storage.rows import open_case_row, pseudonym_of
 
 AGREED = "agreed"
@@ -144,11 +144,8 @@ async def withdraw(
     )
 
 
-class ConsentMethods:
+class ConsentMethods(RepositoryBase):
     """Repository's consent methods: append, read, withdraw; never update or delete."""
-
-    def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        raise NotImplementedError  # Repository's
 
     async def record_consent(
         self,
