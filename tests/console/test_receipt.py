@@ -1,7 +1,7 @@
 """The receipt download draws in the bot's receipt process when the context has one.
 
 The thread fallback (no renderer, as in the other page tests) is covered by
-test_pages.test_receipt_download_is_a_pdf_and_audited.
+test_case_page.test_receipt_download_is_a_pdf_and_audited.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from storage.consent_texts import Clause
 from storage.receipt import build_receipt_pdf
 from storage.refs import ConsentRef
 from tests.console.conftest import SignIn
-from tests.console.test_pages import _audit_rows, _full_case, _signed_in
+from tests.console.seed import audit_rows, full_case, signed_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,14 +43,14 @@ async def test_the_download_is_drawn_by_the_renderer_not_here(
 
     context.render_receipt = render
     monkeypatch.setattr("console.pages.case.asyncio.to_thread", no_thread)
-    client, staff_id = await _signed_in(sign_in, repository)
-    case = await _full_case(repository, staff_id)
+    client, staff_id = await signed_in(sign_in, repository)
+    case = await full_case(repository, staff_id)
 
     response = await client.get(f"/cases/{case.reference}/receipt.pdf")
 
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert drawn and drawn[0][0] == case.reference and drawn[0][1] > 0
-    assert len(await _audit_rows(database, "console_download_receipt")) == 1
+    assert len(await audit_rows(database, "console_download_receipt")) == 1
 
 
 async def test_the_bots_receipt_process_draws_the_download(
@@ -60,14 +60,14 @@ async def test_the_bots_receipt_process_draws_the_download(
     renderer = ReceiptRenderer()
     context.render_receipt = renderer.render
     try:
-        client, staff_id = await _signed_in(sign_in, repository)
-        case = await _full_case(repository, staff_id)
+        client, staff_id = await signed_in(sign_in, repository)
+        case = await full_case(repository, staff_id)
         response = await client.get(f"/cases/{case.reference}/receipt.pdf", timeout=60)
     finally:
         renderer.close()
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert response.headers["content-type"] == "application/pdf"
-    assert len(await _audit_rows(database, "console_download_receipt")) == 1
+    assert len(await audit_rows(database, "console_download_receipt")) == 1
 
 
 async def test_a_dead_receipt_process_is_a_503_not_a_crash(
@@ -77,10 +77,10 @@ async def test_a_dead_receipt_process_is_a_503_not_a_crash(
         raise BrokenProcessPool("the child died")
 
     context.render_receipt = broken
-    client, staff_id = await _signed_in(sign_in, repository)
-    case = await _full_case(repository, staff_id)
+    client, staff_id = await signed_in(sign_in, repository)
+    case = await full_case(repository, staff_id)
 
     response = await client.get(f"/cases/{case.reference}/receipt.pdf")
 
     assert response.status_code == 503 and "try again" in response.text
-    assert await _audit_rows(database, "console_download_receipt") == []
+    assert await audit_rows(database, "console_download_receipt") == []
