@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.convert import message_ref
-from storage.durable import sent_statement
 from storage.models import Case, TranscriptMessage
+from storage.outbox_store import sent_statement
 from storage.refs import MessageRef
 from storage.repo_base import RepositoryBase
 from storage.rows import OPEN

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-import storage.durable as durable
+import storage.inbox_store as inbox_store
 from bot.config import ConfigError, load_settings
 from bot.inbox import DurableUpdateQueue
 from storage import Database
@@ -192,7 +192,7 @@ async def test_a_retry_of_a_pruned_update_is_still_delivered(
 async def test_pruning_goes_in_batches(
     store: DurableStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(durable, "PRUNE_BATCH", 2)
+    monkeypatch.setattr(inbox_store, "PRUNE_BATCH", 2)
     for update_id in range(10, 15):
         await answer(store, update_id, "hi")
     clock.advance(days=8)
