@@ -76,7 +76,7 @@ def _cohort(period: DateRange) -> Any:
         )
         .exists()
     )
-    # The gateway talks to Rasa as str(chat_id) (bot/gateway.py), a private chat's id.
+    # The gateway talks to Rasa as str(chat_id) (bot/patient_turns.py), a private chat's id.
     sender = sa.cast(Patient.chat_id, sa.String(255)).label("sender_id")
     return sa.select(Patient.pseudonym, sender).where(wrote).subquery("cohort")
 
