@@ -5,12 +5,15 @@ whole turn is written in one transaction and delivered in order. An update that 
 processed again after a crash finds its turn already written and only delivers what is
 still pending, so the dialogue model is not asked twice and nothing is sent twice
 (except a message whose send completed in the instant before the crash).
+
+`Outbox` is built from its parts: `bot/outbox_payloads.py` (what an entry holds and the Bot
+API call that sends it), `bot/outbox_tasks.py` (follow-up tasks run in order with the
+messages), and here a turn's buffer, delivery with its retries, and the redelivery loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import contextvars
 import logging
@@ -18,29 +21,40 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.logs import failure_fields
 from bot.metrics import TELEGRAM_ERROR, count_telegram_error
+from bot.outbox_payloads import (
+    copy_payload,
+    document_payload,
+    send_payload,
+    task_payload,
+    text_payload,
+)
+from bot.outbox_tasks import MAX_ATTEMPTS, TaskHandler, TaskInterrupted, TaskRunner
 from storage.durable import DurableStore, OutboxEntry
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Outbox",
+    "TaskHandler",
+    "TaskInterrupted",
+    "TurnBuffer",
+    "copy_payload",
+    "document_payload",
+    "task_payload",
+    "text_payload",
+]
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
-MAX_ATTEMPTS = 30
 REDELIVERY_INTERVAL = 10.0
 # Called once Telegram accepted a message: it must mark the entry sent, in the same
 # transaction as whatever it records, so a crash cannot leave one without the other.
 Recorder = Callable[[OutboxEntry, Message], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
-# Work that follows a turn's replies (a receipt, a staff announcement): it runs when the
-# outbox reaches it, so the patient's replies before it are not kept waiting.
-TaskHandler = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class TaskInterrupted(Exception):
-    """Raised by a task that shutdown cut short (not its own failure): it stays pending and
-    runs again at the next start."""
 
 
 @dataclass
@@ -57,47 +71,7 @@ _current_turn: contextvars.ContextVar[TurnBuffer | None] = contextvars.ContextVa
 )
 
 
-def text_payload(
-    text: str, markup: InlineKeyboardMarkup | None, record: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "kind": "message",
-        "text": text,
-        "parse_mode": "HTML",
-        "reply_markup": markup.to_dict() if markup else None,
-        "record": record,
-    }
-
-
-def document_payload(
-    content: bytes, filename: str, caption: str, record: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "kind": "document",
-        "content_b64": base64.b64encode(content).decode("ascii"),
-        "filename": filename,
-        "caption": caption,
-        "record": record,
-    }
-
-
-def copy_payload(
-    from_chat_id: int, message_id: int, caption: str | None, record: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "kind": "copy",
-        "from_chat_id": from_chat_id,
-        "message_id": message_id,
-        "caption": caption,
-        "record": record,
-    }
-
-
-def task_payload(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": "task", "task": name, "arguments": arguments}
-
-
-class Outbox:
+class Outbox(TaskRunner):
     """Sends what the gateway and the staff desk say to patients, durably."""
 
     def __init__(
@@ -116,10 +90,6 @@ class Outbox:
         self._redelivery: asyncio.Task[None] | None = None
         self._in_flight: set[int] = set()
         self._tasks: dict[str, TaskHandler] = {}
-
-    def register_task(self, name: str, handler: TaskHandler) -> None:
-        """What to run when a task entry of this name is reached."""
-        self._tasks[name] = handler
 
     # -- turns -------------------------------------------------------------------------
 
@@ -191,7 +161,7 @@ class Outbox:
         error = "not attempted"
         for attempt in range(len(self._delays) + 1):
             try:
-                sent = await self._call(entry)
+                sent = await send_payload(self.bot, entry)
             except RetryAfter as exc:
                 TELEGRAM_ERROR["RetryAfter"].inc()
                 error = "RetryAfter"
@@ -225,68 +195,6 @@ class Outbox:
             "message not delivered yet; will retry", extra={"outbox_id": entry.id, "error": error}
         )
         return False
-
-    async def _run_task(self, entry: OutboxEntry) -> bool:
-        """Run a follow-up task; what it says is queued with it done, then delivered."""
-        name = entry.payload["task"]
-        handler = self._tasks.get(name)
-        if handler is None:
-            await self.store.mark_attempt(entry.id, f"no handler for task {name}", failed=True)
-            log.error("unknown outbox task", extra={"outbox_id": entry.id, "task": name})
-            return False
-        token = self.begin(entry.update_id or 0)
-        try:
-            await handler(entry.payload["arguments"])
-        except TaskInterrupted:
-            self.end(token)
-            # Counted as an attempt, never as failed: so the retry loop of the next start
-            # finds it, whether or not its update was marked processed meanwhile.
-            await self.store.mark_attempt(entry.id, "interrupted by shutdown", failed=False)
-            log.info("outbox task interrupted by shutdown; kept", extra={"outbox_id": entry.id})
-            return False
-        except Exception as exc:  # the retry loop runs it again; the next entries go on
-            self.end(token)
-            failed = entry.attempts + 1 >= MAX_ATTEMPTS
-            await self.store.mark_attempt(entry.id, type(exc).__name__, failed=failed)
-            log.error(
-                "outbox task failed; will retry",
-                extra={"outbox_id": entry.id, "task": name, **failure_fields(exc)},
-            )
-            return False
-        buffer = self.end(token)
-        follow_ups = buffer.items if buffer is not None else []
-        for queued in await self.store.complete_task(entry, follow_ups):
-            await self.deliver(queued)
-        return True
-
-    async def _call(self, entry: OutboxEntry) -> Message:
-        payload = entry.payload
-        kind = payload["kind"]
-        if kind == "message":
-            markup = payload.get("reply_markup")
-            return await self.bot.send_message(
-                entry.chat_id,
-                payload["text"],
-                parse_mode=payload.get("parse_mode"),
-                reply_markup=InlineKeyboardMarkup.de_json(markup, self.bot) if markup else None,
-            )
-        if kind == "document":
-            content = base64.b64decode(payload["content_b64"])
-            return await self.bot.send_document(
-                entry.chat_id,
-                InputFile(content, filename=payload["filename"]),
-                caption=payload.get("caption"),
-            )
-        if kind == "copy":
-            copied = await self.bot.copy_message(
-                entry.chat_id,
-                payload["from_chat_id"],
-                payload["message_id"],
-                caption=payload.get("caption"),
-                parse_mode="HTML" if payload.get("caption") else None,
-            )
-            return Message(copied.message_id, None, None)  # type: ignore[arg-type]
-        raise ValueError(f"unknown outbox payload kind {kind!r}")
 
     # -- background redelivery ---------------------------------------------------------
 
