@@ -10,7 +10,13 @@ from bot import withdrawal
 from bot.content import message
 from bot.gateway import Gateway, TurnContext
 from bot.handlers.commands import ERASE, KEEP
-from bot.handlers.common import gateway_of, record_refused_press, remove_buttons, shows_button
+from bot.handlers.common import (
+    answer_press,
+    gateway_of,
+    record_refused_press,
+    remove_buttons,
+    shows_button,
+)
 
 # A rating button's data: gw:rate:<case id>:<stars> (staff/actions.py sends it).
 RATE = "gw:rate:"
@@ -23,29 +29,29 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     data = query.data or ""
     if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
-        await query.answer(message("stale_button"))
+        await answer_press(query, message("stale_button"))
         return
     if not shows_button(query.message, data):
         # Forged (any client can send any callback data) or replayed after the buttons
         # were removed: nothing reaches the dialogue model or the database.
-        await query.answer(message("stale_button"))
+        await answer_press(query, message("stale_button"))
         await record_refused_press(gateway_of(context), update, data)
         return
     gateway = gateway_of(context)
     chat_id = query.message.chat.id if query.message else update.effective_user.id
     if data in (ERASE, KEEP):
-        await query.answer()
+        await answer_press(query)
         await remove_buttons(query)
         await _erase_or_keep(gateway, update, chat_id, erase=data == ERASE)
         return
     if withdrawal.is_withdrawal_button(data) and query.message is not None:
-        await query.answer()
+        await answer_press(query)
         await remove_buttons(query)
         turn = TurnContext(chat_id, None, callback_message_id=query.message.message_id)
         await withdrawal.on_press(gateway, update.effective_user, chat_id, data, turn)
         return
     if data.startswith(RATE):
-        await query.answer()
+        await answer_press(query)
         await remove_buttons(query)
         try:
             case_id, rating = (int(part) for part in data.removeprefix(RATE).split(":"))
@@ -54,9 +60,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await gateway.on_rating(update.effective_user, chat_id, case_id, rating)
         return
     if not data.startswith("/") or query.message is None:
-        await query.answer(message("stale_button"))
+        await answer_press(query, message("stale_button"))
         return
-    await query.answer()
+    await answer_press(query)
     await remove_buttons(query)
     turn = TurnContext(chat_id, None, callback_message_id=query.message.message_id)
     await gateway.on_patient_payload(update.effective_user, chat_id, data, turn)
@@ -89,7 +95,7 @@ async def refuse_empty_press(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """A press with no data: refused, recorded if private, and no other group sees it."""
     query = update.callback_query
     assert query is not None
-    await query.answer(message("stale_button"))
+    await answer_press(query, message("stale_button"))
     if update.effective_user is not None and (
         query.message is None or query.message.chat.type == ChatType.PRIVATE
     ):

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from telegram import MaybeInaccessibleMessage, Message, Update
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.gateway import Gateway
@@ -51,6 +51,16 @@ async def record_refused_press(gateway: Gateway, update: Update, data: str) -> N
         media_type="refused_button",
     )
     log.info("button press refused", extra={"patient": log_name(patient.pseudonym)})
+
+
+async def answer_press(query: object, text: str | None = None) -> None:
+    """Answer the callback query (the button's spinner stops). One already answered, or older
+    than Telegram allows (about 15 s: a replay after a crash, or a turn another worker took
+    over from a killed one), raises BadRequest: that must not fail the turn it starts."""
+    try:
+        await query.answer(text)  # type: ignore[attr-defined]
+    except BadRequest:
+        log.info("callback query already answered or too old: the press is handled")
 
 
 async def remove_buttons(query: object) -> None:
