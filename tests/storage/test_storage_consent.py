@@ -219,7 +219,9 @@ async def _rows(db: Database) -> list[tuple]:
         return [tuple(row) for row in rows]
 
 
-async def test_a_withdrawal_appends_records_and_changes_none(db: Database, repo: Repository) -> None:
+async def test_a_withdrawal_appends_records_and_changes_none(
+    db: Database, repo: Repository
+) -> None:
     patient_id = await _agreed_to_all(repo)
     case = await repo.open_case(
         patient_id=patient_id, reason="second_opinion", urgency="normal", summary={}
