@@ -118,6 +118,7 @@ async def run_scenario(args: argparse.Namespace, name: str, workdir: Path) -> di
             await log.stop()
         figures["limits"] = await limits_seen(service)
         figures["cold_start_s"] = service.figures.get("cold_start_s")
+        figures["database"] = service.figures.get("database")
         figures["bot_log"] = service.workers[0].log_path.name
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
