@@ -74,6 +74,10 @@ async def send_at(moment: float, coroutine: Any) -> Any:
 class ConsentPatient(EmulatedPatient):
     """Walks the bench conversation up to the last "I agree", then times its end."""
 
+    outcome: ConversationOutcome
+    last_turn: list[dict[str, Any]]
+    last_action: Action
+
     async def to_last_clause(self) -> None:
         await self.emulator.add_user(self.user_id, first_name=f"Consent{self.user_id % 1000:03d}x")
         self.outcome = ConversationOutcome()
@@ -149,14 +153,18 @@ def waiting(rig: Rig, names: list[str]) -> int:
     return sum(announced(rig.log, rig.groups, name) is None for name in names)
 
 
-async def relay_patient(rig: Rig, patient: int, group: int, thread: int, n: int, at: float):
+async def relay_patient(
+    rig: Rig, patient: int, group: int, thread: int, n: int, at: float
+) -> float | None:
     text = f"patient relay check {n:02d}"
     sent = await send_at(at, _stamp(rig.emulator.send_user_message(patient, text)))
     copy = await rig.log.wait(sent_text(group, text, thread), sent, TIMEOUT)
     return _after(copy, sent)
 
 
-async def relay_staff(rig: Rig, patient: int, group: int, thread: int, n: int, at: float):
+async def relay_staff(
+    rig: Rig, patient: int, group: int, thread: int, n: int, at: float
+) -> float | None:
     text = f"staff relay check {n:02d}"
     message = rig.emulator.send_user_message(STAFF_IDS[0], text, chat_id=group, thread_id=thread)
     sent = await send_at(at, _stamp(message))
