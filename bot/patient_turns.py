@@ -39,6 +39,8 @@ class TurnContext:
     chat_id: int
     message_id: int | None
     callback_message_id: int | None = None
+    # The pressed button's own words: the transcript keeps what the patient saw and chose.
+    button_label: str | None = None
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -161,7 +163,7 @@ class PatientTurns(DialogueEffects):
     ) -> None:
         """A button press or command, sent to the dialogue model as an intent payload."""
         record = IncomingRecord(
-            text=payload,
+            text=turn.button_label or payload,
             chat_id=chat_id,
             telegram_message_id=turn.message_id,
             media_type="button" if turn.callback_message_id else None,

@@ -13,6 +13,7 @@ from bot.handlers.commands import ERASE, KEEP
 from bot.handlers.common import (
     answer_press,
     gateway_of,
+    pressed_label,
     record_refused_press,
     remove_buttons,
     shows_button,
@@ -62,9 +63,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not data.startswith("/") or query.message is None:
         await answer_press(query, message("stale_button"))
         return
+    label = pressed_label(query.message, data)
     await answer_press(query)
     await remove_buttons(query)
-    turn = TurnContext(chat_id, None, callback_message_id=query.message.message_id)
+    turn = TurnContext(
+        chat_id, None, callback_message_id=query.message.message_id, button_label=label
+    )
     await gateway.on_patient_payload(update.effective_user, chat_id, data, turn)
 
 

@@ -35,6 +35,17 @@ def shows_button(pressed: MaybeInaccessibleMessage | None, data: str) -> bool:
     )
 
 
+def pressed_label(pressed: MaybeInaccessibleMessage | None, data: str) -> str | None:
+    """The words on the button with this callback data, as the patient saw them."""
+    if not isinstance(pressed, Message) or pressed.reply_markup is None:
+        return None
+    for row in pressed.reply_markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
 async def record_refused_press(gateway: Gateway, update: Update, data: str) -> None:
     """Kept in the transcript, as everything the patient does is, but acted on nowhere."""
     user = update.effective_user
