@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.outbox import TaskInterrupted
+from bot.render import to_html
 from console import queries
 from console.app import templates
 from console.auth import template_context
@@ -58,6 +60,17 @@ def criteria_wording() -> dict[str, str]:
     return {str(item["id"]): str(item["seed"]) for item in data["criteria"]}
 
 
+# The bot's own replies carry the formatting they were sent with: Rasa's **bold** and _italic_,
+# or the few HTML tags of content/messages.yml. Those tags, exactly and without attributes,
+# are shown as formatting; everything else stays escaped text.
+_SIMPLE_TAG = re.compile(r"&lt;(/?)(b|i|u|em|strong|code)&gt;")
+
+
+def bot_text_html(text: str) -> str:
+    """A bot reply as the patient saw it: bold and italic shown, nothing else interpreted."""
+    return _SIMPLE_TAG.sub(r"<\1\2>", to_html(text))
+
+
 def transcript_html(rows: Sequence[Row], patient_name: str) -> Markup:
     """The transcript's list items, every value escaped here.
 
@@ -91,7 +104,8 @@ def transcript_html(rows: Sequence[Row], patient_name: str) -> Markup:
         # An attachment is shown by its kind only: the file never reaches the page.
         media = f'<p class="media">[{esc(kind)}]</p>' if kind and kind not in TEXT_KINDS else ""
         if row.text:
-            text = f'<p class="text">{esc(row.text)}</p>'
+            shown = bot_text_html(row.text) if author == "bot" else esc(row.text)
+            text = f'<p class="text">{shown}</p>'
         else:
             text = "" if media else '<p class="text muted">(no text)</p>'
         stamp = row.created_at.isoformat()
