@@ -73,18 +73,24 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "Back to the assistant" button (only on the bot's own message that shows it)."""
-    from bot.handlers.common import gateway_of, record_refused_press, remove_buttons, shows_button
+    from bot.handlers.common import (
+        answer_press,
+        gateway_of,
+        record_refused_press,
+        remove_buttons,
+        shows_button,
+    )
 
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
     private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
     if not private or not shows_button(query.message, BACK_TO_BOT):
-        await query.answer(message("stale_button"))
+        await answer_press(query, message("stale_button"))
         if private:  # forged or replayed: kept in the transcript, acted on nowhere
             await record_refused_press(gateway_of(context), update, BACK_TO_BOT)
         return
-    await query.answer()
+    await answer_press(query)
     await remove_buttons(query)
     assert query.message is not None
     record = IncomingRecord(

@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.content import message
+from bot.handlers.common import answer_press
 from staff.desk import StaffDeskService
 from storage import CaseRef
 
@@ -56,7 +57,7 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             actor_id=desk.repository.pseudonym_for(update.effective_user.id),
             action="refused_case_button",
         )
-        await query.answer(message("staff.not_staff"), show_alert=True)
+        await answer_press(query, message("staff.not_staff"), show_alert=True)
         return
     try:
         _, action, case_text = (query.data or "").split(":")
@@ -64,14 +65,14 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except ValueError:
         case = None
     if case is None or desk.group_of(case) != chat_id:
-        await query.answer(message("staff.no_case_here"))
+        await answer_press(query, message("staff.no_case_here"))
         return
     actions = {"claim": desk.claim_case, "release": desk.release, "close": desk.close}
     if action not in actions:
-        await query.answer(message("stale_button"))
+        await answer_press(query, message("stale_button"))
         return
     outcome = await actions[action](case, update.effective_user)
-    await query.answer(outcome.text[:200], show_alert=not outcome.done)
+    await answer_press(query, outcome.text[:200], show_alert=not outcome.done)
 
 
 async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

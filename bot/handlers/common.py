@@ -64,12 +64,12 @@ async def record_refused_press(gateway: Gateway, update: Update, data: str) -> N
     log.info("button press refused", extra={"patient": log_name(patient.pseudonym)})
 
 
-async def answer_press(query: object, text: str | None = None) -> None:
+async def answer_press(query: object, text: str | None = None, show_alert: bool = False) -> None:
     """Answer the callback query (the button's spinner stops). One already answered, or older
     than Telegram allows (about 15 s: a replay after a crash, or a turn another worker took
     over from a killed one), raises BadRequest: that must not fail the turn it starts."""
     try:
-        await query.answer(text)  # type: ignore[attr-defined]
+        await query.answer(text, show_alert=show_alert)  # type: ignore[attr-defined]
     except BadRequest:
         log.info("callback query already answered or too old: the press is handled")
 

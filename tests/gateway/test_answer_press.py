@@ -14,7 +14,8 @@ class Query:
         self.error = error
         self.answers: list[str | None] = []
 
-    async def answer(self, text: str | None = None) -> bool:
+    async def answer(self, text: str | None = None, show_alert: bool = False) -> bool:
+        """As CallbackQuery.answer (PTB): the text, and an alert for refusals."""
         if self.error is not None:
             raise self.error
         self.answers.append(text)
