@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from bot.content import message
+from bot.ratelimit import PRIVATE_PERIOD
 from emulator.limits import TELEGRAM_LIMITS
 from tests.e2e.conftest import GROUP_TWO_STAFF_ID, start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, wait_idle
@@ -114,6 +115,9 @@ async def test_the_patient_is_not_held_up_by_a_burst_of_announcements(world3: Wo
     await _burst(world3, 30, "Rush")
     assert await _pending(world3) > 0, "the burst should still be waiting for the groups"
     await _through_consent(consenting)
+    # A person reads the last clause before agreeing; a test that presses at once instead
+    # measures the private chat's pacing (bot/ratelimit.py), not the staff groups' lanes.
+    await asyncio.sleep(PRIVATE_PERIOD)
 
     started = time.monotonic()
     done = await consenting.press("I agree")
