@@ -12,10 +12,12 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import (
     DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX,
     DEFAULT_SOCKET_TIMEOUT_IN_SECONDS,
@@ -25,7 +27,6 @@ from rasa.core.lock_store import (
 )
 
 if TYPE_CHECKING:
-    from rasa.core.lock import TicketLock
     from rasa.core.lock_store import LockStore
     from redis.commands.core import Script
 
@@ -88,6 +89,7 @@ end
 """
 
 # KEYS: lock, counter. ARGV: conversation id, now, lock grace (ms), lifetime (s), counter TTL (ms).
+# Returns {ticket number, live tickets ahead of it}: none ahead means it is served at once.
 _ISSUE_LUA = (
     _LUA_COMMON
     + """
@@ -108,9 +110,10 @@ if redis.call('PTTL', KEYS[2]) < counter_ttl then
   redis.call('PEXPIRE', KEYS[2], counter_ttl)
 end
 local expires = now + lifetime
+local ahead = #live
 live[#live + 1] = {number = number, expires = expires, text = ticket_text(number, expires)}
 save(KEYS[1], ARGV[1], live, now, tonumber(ARGV[3]))
-return number
+return {number, ahead}
 """
 )
 
@@ -189,22 +192,28 @@ class AtomicRedisLockStore(RedisLockStore):
         return f"{base}lock_ticket:{conversation_id}"
 
     def _run(self, script: Script, conversation_id: str, *args: str | int | float) -> int:
-        """Run a script on this conversation's lock (and counter) at this worker's time."""
+        """Run a script on this conversation's lock at this worker's time; its number."""
         keys = [self._lock_key(conversation_id)]
-        if script is self._issue:
-            keys.append(self._counter_key(conversation_id))
         # Ticket expiry is in this worker's clock, as in Rasa's get_lock/is_locked.
         now = repr(time.time())
         return int(script(keys=keys, args=[conversation_id, now, LOCK_KEY_GRACE_MS, *args]))
 
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """Append a ticket with a number no other worker got for this conversation."""
+    def _issue_in_line(self, conversation_id: str, lock_lifetime: float) -> tuple[int, int, float]:
+        """Append a ticket no other worker got: its number, the live tickets ahead, its expiry."""
         try:
+            keys = [self._lock_key(conversation_id), self._counter_key(conversation_id)]
             counter_ttl_ms = math.ceil(lock_lifetime * 1000) + COUNTER_GRACE_MS
-            lifetime = repr(float(lock_lifetime))
-            return self._run(self._issue, conversation_id, lifetime, counter_ttl_ms)
+            now = time.time()
+            args = [conversation_id, repr(now), LOCK_KEY_GRACE_MS]
+            args += [repr(float(lock_lifetime)), counter_ttl_ms]
+            number, ahead = self._issue(keys=keys, args=args)
         except Exception as error:  # Rasa's contract: any failure to issue is a LockError
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        return int(number), int(ahead), now + lock_lifetime
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Append a ticket with a number no other worker got for this conversation."""
+        return self._issue_in_line(conversation_id, lock_lifetime)[0]
 
     def _remove_ticket(self, conversation_id: str, ticket_number: int | None) -> int:
         """Drop expired tickets and `ticket_number`; delete the lock if none is left."""
@@ -255,14 +264,19 @@ class AtomicRedisLockStore(RedisLockStore):
         # so the short poll has to be this method's default.
         wait = self.poll_seconds if wait_time_in_seconds is None else wait_time_in_seconds
         lease = min(float(lock_lifetime), self.lease_seconds)
-        ticket = self.issue_ticket(conversation_id, lease)
+        ticket, ahead, expires = self._issue_in_line(conversation_id, lease)
         keeper = asyncio.create_task(self._keep_leased(conversation_id, ticket, lease))
         try:
-            held = await self._acquire_lock(conversation_id, ticket, wait)
-            # Time spent queueing must not eat the holder's time, or a ticket could expire
-            # mid-turn and let the next worker in.
-            if not self.renew_ticket(conversation_id, ticket, lease):
-                raise LockError(f"Lock for conversation '{conversation_id}' expired on entry.")
+            if ahead == 0:
+                # Nobody was in line: served from the issue on, with a whole lease, and no
+                # read back or renewal (most turns: two round trips in all, issue and cleanup).
+                held = TicketLock(conversation_id, deque([Ticket(ticket, expires)]))
+            else:
+                held = await self._acquire_lock(conversation_id, ticket, wait)
+                # Time spent queueing must not eat the holder's time, or a ticket could
+                # expire mid-turn and let the next worker in.
+                if not self.renew_ticket(conversation_id, ticket, lease):
+                    raise LockError(f"Lock for conversation '{conversation_id}' expired on entry.")
             yield held
         finally:
             keeper.cancel()

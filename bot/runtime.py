@@ -36,7 +36,7 @@ INITIALIZE_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 0.0)
 
 
 def make_lock_store(redis_url: str | None) -> LockStore | None:
-    """A Redis lock store safe across workers sharing conversations; in-memory otherwise."""
+    """The turn locks' Redis store, safe across workers sharing chats; None for one worker."""
     if not redis_url:
         return None
     # Rasa's RedisLockStore loses and duplicates tickets across processes (Rasa issue 9213).
@@ -72,7 +72,7 @@ class Runtime:
         self.app: Application | None = None
         self.webhook: WebhookServer | None = None
         self.console: ConsoleServer | None = None
-        # One store for Rasa's conversation locks and the gateway's turn locks.
+        # The gateway's turn locks, shared by the workers (None: one worker, asyncio locks).
         self.lock_store: LockStore | None = None
         self.worker = ""
         self.failover: FailoverSweep | None = None
@@ -177,11 +177,11 @@ class Runtime:
             action_url = self.action_server.webhook_url
         tracker_store = await asyncio.to_thread(make_tracker_store, settings.database_url, None)
         clock.mark("tracker_store")
+        # Every Rasa call runs inside its chat's turn lock (bot/ordering.py), which already
+        # keeps the conversation on one worker at a time: Rasa's own lock stays in memory,
+        # sparing each turn a second shared lock's four Redis round trips.
         dialogue = await InProcessDialogue.load(
-            self.model_path or model_path(),
-            action_url,
-            tracker_store=tracker_store,
-            lock_store=self.lock_store,
+            self.model_path or model_path(), action_url, tracker_store=tracker_store
         )
         clock.mark("model_load")
         if self.action_server is not None:

@@ -387,6 +387,34 @@ async def test_a_killed_workers_ticket_runs_out_after_one_lease(
     assert 0.2 < waited < 1.5, f"took over after {waited:.2f} s"
 
 
+async def test_a_turn_nobody_waits_for_costs_two_round_trips_and_a_queued_one_still_waits(
+    stores: MakeStore, chats: Callable[[], int]
+) -> None:
+    """Issue and cleanup only: a ticket with nobody ahead is served from its issue."""
+    first, second, chat_id = stores(), stores(), chats()
+    commands: list[str] = []
+    original = first.red.execute_command
+
+    def counted(*args: object, **options: object) -> object:
+        commands.append(str(args[0]).upper())
+        return original(*args, **options)
+
+    first.red.execute_command = counted  # type: ignore[method-assign]
+    async with turn_lock(first, chat_id):
+        assert len(commands) == 1, commands
+        # The second worker's ticket is behind the first's: it waits for the release.
+        waiting = asyncio.create_task(_enter(second, chat_id))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+    assert len(commands) == 2, commands
+    await asyncio.wait_for(waiting, 2)
+
+
+async def _enter(store: RedisLockStore, chat_id: int) -> None:
+    async with turn_lock(store, chat_id):
+        pass
+
+
 async def test_turn_lock_without_a_store_does_nothing() -> None:
     async with turn_lock(None, 1):
         pass
