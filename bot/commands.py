@@ -55,11 +55,13 @@ def _commands(section: str, entries: object) -> tuple[BotCommand, ...]:
     for name, description in entries.items():
         if not COMMAND_NAME.match(str(name)):
             raise ValueError(
-                f"commands.yml: {section}.{name}: lowercase letters, digits, _; at most 32")
+                f"commands.yml: {section}.{name}: lowercase letters, digits, _; at most 32"
+            )
         text = str(description or "").strip()
         if not 1 <= len(text) <= MAX_DESCRIPTION:
             raise ValueError(
-                f"commands.yml: {section}.{name}: a description of 1 to 256 characters")
+                f"commands.yml: {section}.{name}: a description of 1 to 256 characters"
+            )
         commands.append(BotCommand(str(name), text))
     return tuple(commands)
 
@@ -76,14 +78,16 @@ def menus(path: Path = CONTENT / "commands.yml") -> Menus:
     )
 
 
-async def _set(bot: Bot, commands: Sequence[BotCommand], scope: BotCommandScope,
-               label: str) -> bool:
+async def _set(
+    bot: Bot, commands: Sequence[BotCommand], scope: BotCommandScope, label: str
+) -> bool:
     try:
-        await asyncio.wait_for(bot.set_my_commands(commands, scope=scope),
-                               MENU_TIMEOUT_SECONDS)
+        await asyncio.wait_for(bot.set_my_commands(commands, scope=scope), MENU_TIMEOUT_SECONDS)
     except (TelegramError, asyncio.TimeoutError) as error:
-        log.warning("command menu not set; the bot serves without it",
-                    extra={"menu": label, "error_type": type(error).__name__})
+        log.warning(
+            "command menu not set; the bot serves without it",
+            extra={"menu": label, "error_type": type(error).__name__},
+        )
         return False
     return True
 

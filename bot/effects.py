@@ -211,5 +211,3 @@ class DialogueEffects:
 
 def message_keys(section: str) -> set[str]:
     return set(messages()[section])
-
-

@@ -96,10 +96,7 @@ class MeasuredRateLimiter(AIORateLimiter):
             nonlocal in_telegram
             started = time.perf_counter()
             try:
-                return await callback(*call_args, **call_kwargs)
-            except RetryAfter:
-                RATE_LIMITER_RETRY_AFTER.inc()
-                raise
+                return await _counting_flood_waits(callback, call_args, call_kwargs)
             finally:
                 in_telegram += time.perf_counter() - started
 
@@ -123,8 +120,15 @@ class MeasuredRateLimiter(AIORateLimiter):
         entered = time.perf_counter()
         async with overall if overall is not None else contextlib.nullcontext():
             RATE_LIMITER_WAIT_SECONDS.observe(time.perf_counter() - entered)
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter:
-                RATE_LIMITER_RETRY_AFTER.inc()
-                raise
+            return await _counting_flood_waits(callback, args, kwargs)
+
+
+async def _counting_flood_waits(
+    callback: Callable[..., Coroutine[Any, Any, Result]], args: Any, kwargs: dict[str, Any]
+) -> Result:
+    """The call to Telegram; a 429 it answers is counted, then raised as ever."""
+    try:
+        return await callback(*args, **kwargs)
+    except RetryAfter:
+        RATE_LIMITER_RETRY_AFTER.inc()
+        raise

@@ -6,7 +6,7 @@ below it work inside a transaction already open (the patients' part uses them to
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,41 +19,32 @@ from storage.repo_base import RepositoryBase
 from storage.rows import OPEN
 from storage.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from typing_extensions import NotRequired, Unpack
+
+
+class TranscriptFields(TypedDict):
+    """What a transcript row holds besides its patient and case (`relayed_*`: its copy)."""
+
+    direction: Literal["in", "out"]
+    author: Literal["patient", "bot", "staff", "note"]
+    text: str | None
+    chat_id: int
+    telegram_message_id: int | None
+    media_type: NotRequired[str | None]
+    file_id: NotRequired[str | None]
+    staff_member_id: NotRequired[int | None]
+    relayed_chat_id: NotRequired[int | None]
+    relayed_message_id: NotRequired[int | None]
+
 
 class TranscriptMethods(RepositoryBase):
     """Repository's transcript methods: record, deliver, find, link a relay, edit."""
 
-    async def record_message(
-        self,
-        *,
-        patient_id: int,
-        direction: Literal["in", "out"],
-        author: Literal["patient", "bot", "staff"],
-        text: str | None,
-        chat_id: int,
-        telegram_message_id: int | None,
-        media_type: str | None = None,
-        file_id: str | None = None,
-        staff_member_id: int | None = None,
-        relayed_message_id: int | None = None,
-        relayed_chat_id: int | None = None,
-    ) -> int:
+    async def record_message(self, *, patient_id: int, **fields: Unpack[TranscriptFields]) -> int:
         """Stores one message; `relayed_*` is its copy in the other chat (topic or patient)."""
         async with self._transaction() as session:
-            return await add_transcript_row(
-                session,
-                patient_id=patient_id,
-                direction=direction,
-                author=author,
-                text=text,
-                chat_id=chat_id,
-                telegram_message_id=telegram_message_id,
-                media_type=media_type,
-                file_id=file_id,
-                staff_member_id=staff_member_id,
-                relayed_chat_id=relayed_chat_id,
-                relayed_message_id=relayed_message_id,
-            )
+            return await add_transcript_row(session, patient_id=patient_id, **fields)
 
     async def record_delivery(
         self, *, outbox_id: int, telegram_message_id: int, transcript: dict[str, Any] | None
@@ -140,7 +131,9 @@ async def transcript_row(
     )
 
 
-async def add_transcript_row(session: AsyncSession, *, patient_id: int, **fields: Any) -> int:
+async def add_transcript_row(
+    session: AsyncSession, *, patient_id: int, **fields: Unpack[TranscriptFields]
+) -> int:
     """One transcript row, attached to the patient's open case if there is one."""
     case_id = await session.scalar(
         sa.select(Case.id)
@@ -156,32 +149,10 @@ async def insert_transcript_row(
     *,
     case_id: int | None,
     patient_id: int,
-    direction: str,
-    author: str,
-    text: str | None,
-    chat_id: int,
-    telegram_message_id: int | None,
-    media_type: str | None = None,
-    file_id: str | None = None,
-    staff_member_id: int | None = None,
-    relayed_chat_id: int | None = None,
-    relayed_message_id: int | None = None,
+    **fields: Unpack[TranscriptFields],
 ) -> int:
     """One transcript row in the case given; its id."""
-    row = TranscriptMessage(
-        patient_id=patient_id,
-        case_id=case_id,
-        direction=direction,
-        author=author,
-        text=text,
-        chat_id=chat_id,
-        telegram_message_id=telegram_message_id,
-        media_type=media_type,
-        file_id=file_id,
-        staff_member_id=staff_member_id,
-        relayed_chat_id=relayed_chat_id,
-        relayed_message_id=relayed_message_id,
-    )
+    row = TranscriptMessage(patient_id=patient_id, case_id=case_id, **fields)
     session.add(row)
     await session.flush()
     return row.id

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from markupsafe import Markup
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -151,17 +152,20 @@ def _consent_view(row: Row) -> dict[str, Any]:
     }
 
 
+async def _requested_case(request: Request, connection: AsyncConnection) -> Row | None:
+    """The case the URL's reference names; None when it is malformed or unknown."""
+    case_id = case_id_of(request.path_params["reference"])
+    return None if case_id is None else await queries.case_detail(connection, case_id)
+
+
 async def case_page(request: Request) -> Response:
     """One case from start to end: summary, criteria, transcript, staff actions, consent."""
-    reference = request.path_params["reference"]
-    case_id = case_id_of(reference)
-    if case_id is None:
-        return not_found(request, reference)
     context = context_of(request)
     async with context.database.engine.connect() as connection:
-        case = await queries.case_detail(connection, case_id)
+        case = await _requested_case(request, connection)
         if case is None:
-            return not_found(request, reference)
+            return not_found(request, request.path_params["reference"])
+        case_id = case.id
         messages = await queries.transcript(connection, case)
         consents = await queries.consent_records(connection, case.patient_pseudonym)
     # Audited before the audit list is read, so the list includes this very view.
@@ -204,14 +208,12 @@ async def receipt_pdf(request: Request) -> Response:
     from storage.receipt import build_receipt_pdf
 
     reference = request.path_params["reference"]
-    case_id = case_id_of(reference)
-    if case_id is None:
-        return not_found(request, reference)
     context = context_of(request)
     async with context.database.engine.connect() as connection:
-        case = await queries.case_detail(connection, case_id)
+        case = await _requested_case(request, connection)
     if case is None:
         return not_found(request, reference)
+    case_id = case.id
     records = await context.repository.consent_history_by_pseudonym(case.patient_pseudonym)
     name = case.patient_name if case.patient_name is not None else ERASED_NAME
     clauses = load_clauses()
