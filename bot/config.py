@@ -15,6 +15,8 @@ DEFAULT_DATABASE_URL = "sqlite:///var/triage.db"
 DEV_PSEUDONYM_SECRET = "dev-only-pseudonym-secret"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+# /metrics' bearer token (METRICS_TOKEN): long enough that it cannot be guessed.
+MIN_METRICS_TOKEN = 16
 
 
 class ConfigError(Exception):
@@ -41,6 +43,8 @@ class ConsoleSettings:
     host: str
     port: int
     public_url: str
+    # When set, /metrics answers only a scrape that sends it as a bearer token.
+    metrics_token: str | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -200,7 +204,10 @@ def _console(env: Mapping[str, str]) -> ConsoleSettings | None:
         return None
     host, port = _host_port(env, "CONSOLE_LISTEN", "127.0.0.1:8080")
     public = _http_url(env, "CONSOLE_PUBLIC_URL") or f"http://{host}:{port}"
-    return ConsoleSettings(host=host, port=port, public_url=public)
+    token = env.get("METRICS_TOKEN", "").strip() or None
+    if token is not None and len(token) < MIN_METRICS_TOKEN:
+        raise ConfigError("METRICS_TOKEN", f"at least {MIN_METRICS_TOKEN} characters")
+    return ConsoleSettings(host=host, port=port, public_url=public, metrics_token=token)
 
 
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:

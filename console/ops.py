@@ -1,12 +1,14 @@
 """Operator endpoints: /healthz for a load balancer or an orchestrator, /metrics for Prometheus.
 
 Both are let through without a session (console/auth/guard.py): they hold no personal data, only
-states and counts.
+states and counts. With `METRICS_TOKEN` set, /metrics wants it as a bearer token (Prometheus'
+`authorization` setting), for a console port that is not on a private address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from typing import Any
@@ -58,8 +60,25 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+def scrape_allowed(request: Request, token: str | None) -> bool:
+    """No token set, or the request's `Authorization: Bearer …` is it (constant-time compare)."""
+    if token is None:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    matches = hmac.compare_digest(given.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and matches
+
+
 async def metrics(request: Request) -> Response:
     """The bot's metrics in Prometheus' text format, with the store's figures read now."""
+    if not scrape_allowed(request, context_of(request).settings.metrics_token):
+        log.warning("metrics scrape refused: no or wrong bearer token")
+        return Response(
+            "a bearer token is required\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     figures: StoreFigures | None
     try:
         figures = await asyncio.wait_for(

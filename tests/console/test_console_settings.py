@@ -1,4 +1,4 @@
-"""CONSOLE_LISTEN and CONSOLE_PUBLIC_URL: the default, off, a public URL, and bad values."""
+"""CONSOLE_LISTEN, CONSOLE_PUBLIC_URL, METRICS_TOKEN: the defaults, off, set, and bad values."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ def test_the_console_listens_on_localhost_8080_by_default() -> None:
     assert (console.host, console.port) == ("127.0.0.1", 8080)
     assert console.public_url == "http://127.0.0.1:8080"
     assert not console.secure_cookies
+
+
+def test_metrics_are_open_by_default_and_take_a_bearer_token_when_one_is_set() -> None:
+    default = load_settings({}).console
+    assert default is not None and default.metrics_token is None
+    guarded = load_settings({"METRICS_TOKEN": " 7f3c9a1e5b2d8c4f6a0e "}).console
+    assert guarded is not None and guarded.metrics_token == "7f3c9a1e5b2d8c4f6a0e"
 
 
 def test_off_turns_the_console_off() -> None:
@@ -36,6 +43,7 @@ def test_an_https_public_url_makes_cookies_secure() -> None:
         ({"CONSOLE_LISTEN": "127.0.0.1:http"}, "CONSOLE_LISTEN"),
         ({"CONSOLE_LISTEN": "127.0.0.1:70000"}, "CONSOLE_LISTEN"),
         ({"CONSOLE_PUBLIC_URL": "care.example.org"}, "CONSOLE_PUBLIC_URL"),
+        ({"METRICS_TOKEN": "short-token"}, "METRICS_TOKEN"),
     ],
 )
 def test_a_bad_console_setting_names_its_variable(env: dict[str, str], variable: str) -> None:

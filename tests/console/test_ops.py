@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -272,6 +273,35 @@ async def test_metrics_still_serve_the_counters_when_the_database_does_not_answe
     assert "triage_store_scrape_ok 0.0" in response.text.splitlines()
     assert "triage_turns_total" in response.text
     assert "triage_outbox_backlog" not in response.text
+
+
+SCRAPE_TOKEN = "4b1d0c9e7a6f3e2d1c0b"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token-of-twenty", f"Basic {SCRAPE_TOKEN}", f"Bearer {SCRAPE_TOKEN}x", ""],
+)
+async def test_with_a_metrics_token_a_scrape_without_it_is_refused(
+    context: ConsoleContext, client: httpx.AsyncClient, authorization: str | None
+) -> None:
+    context.settings = replace(context.settings, metrics_token=SCRAPE_TOKEN)
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = await client.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert "triage_turns_total" not in response.text
+
+
+async def test_with_a_metrics_token_a_scrape_that_sends_it_gets_the_metrics(
+    context: ConsoleContext, client: httpx.AsyncClient
+) -> None:
+    context.settings = replace(context.settings, metrics_token=SCRAPE_TOKEN)
+    response = await client.get("/metrics", headers={"Authorization": f"bearer {SCRAPE_TOKEN}"})
+    assert response.status_code == 200
+    assert "triage_turns_total" in response.text
+    # /healthz stays open: a load balancer sends no token.
+    assert (await client.get("/healthz")).status_code in (200, 503)
 
 
 # -- the counters, where they are counted ------------------------------------------------
