@@ -89,6 +89,29 @@ async def history(session: AsyncSession, patient_pseudonym: str) -> list[Consent
     return [consent_ref(row) for row in rows]
 
 
+async def current_history(session: AsyncSession, patient_pseudonym: str) -> list[ConsentRef]:
+    """The records made since the patient's present record began, in order.
+
+    An erasure (/delete) deletes the patient's record, and a patient who writes again gets a
+    new one: what they agreed before it is kept as evidence but no longer in force, since
+    they were told that we start afresh. No record (erased, not back): every record.
+    """
+    began = (
+        sa.select(Patient.created_at)
+        .where(Patient.pseudonym == patient_pseudonym)
+        .scalar_subquery()
+    )
+    rows = await session.scalars(
+        sa.select(ConsentRecord)
+        .where(
+            ConsentRecord.patient_pseudonym == patient_pseudonym,
+            sa.or_(began.is_(None), ConsentRecord.decided_at >= began),
+        )
+        .order_by(ConsentRecord.decided_at, ConsentRecord.id)
+    )
+    return [consent_ref(row) for row in rows]
+
+
 async def withdraw(
     session: AsyncSession,
     *,
@@ -105,7 +128,7 @@ async def withdraw(
     time, and appends nothing.
     """
     wanted = dict(clauses.items() if isinstance(clauses, Mapping) else clauses)
-    records = await history(session, patient_pseudonym)
+    records = await current_history(session, patient_pseudonym)
     in_force = agreed_now(records)
     # The same press handled again (a turn replayed after a crash): already recorded.
     earlier = {
@@ -212,9 +235,13 @@ class ConsentMethods(RepositoryBase):
             return await history(session, patient_pseudonym)
 
     async def consent_state(self, patient_id: int) -> dict[str, ConsentRef]:
-        """The latest decision per clause id."""
-        return latest_by_clause(await self.consent_history(patient_id))
+        """The latest decision per clause id since the patient's record began."""
+        async with self._transaction() as session:
+            pseudonym = await pseudonym_of(session, patient_id)
+            return latest_by_clause(await current_history(session, pseudonym))
 
     async def consent_in_force(self, patient_pseudonym: str) -> dict[str, ConsentRef]:
-        """The clauses whose latest record is an agreement (one query, by pseudonym)."""
-        return agreed_now(await self.consent_history_by_pseudonym(patient_pseudonym))
+        """The clauses whose latest record since the patient's record began is an agreement
+        (one query, by pseudonym): none of what was agreed before an erasure."""
+        async with self._transaction() as session:
+            return agreed_now(await current_history(session, patient_pseudonym))

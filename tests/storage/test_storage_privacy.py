@@ -182,6 +182,39 @@ async def test_a_returning_patient_after_erasure_starts_afresh(repo: Repository)
     assert len(await repo.consent_history(again.id)) == 2  # the evidence is still theirs
 
 
+async def test_what_was_agreed_before_an_erasure_is_not_in_force_for_the_returning_patient(
+    repo: Repository,
+) -> None:
+    """"We start afresh": the evidence stays, but a new handoff asks for consent again."""
+    await _history(repo)
+    first = load_clauses()[0]
+    pseudonym = repo.pseudonym_for(USER)
+    assert set(await repo.consent_in_force(pseudonym)) == {first.id}
+    await repo.erase_patient(USER)
+    again = await repo.upsert_patient(USER, CHAT, "Asha", None)
+    assert await repo.consent_in_force(pseudonym) == {}
+    assert await repo.consent_state(again.id) == {}
+    # Nothing of the old agreement can be withdrawn: it is not in force.
+    result = await repo.withdraw_consent(
+        patient_id=again.id, clauses={first.id: first.version}, answered_message_id=90
+    )
+    assert result.withdrawn == () and result.not_agreed == (first.id,)
+    await repo.record_consent(
+        patient_id=again.id,
+        clause_id=first.id,
+        version=first.version,
+        text_sha256=first.sha256,
+        decision="agreed",
+        answered_message_id=91,
+    )
+    assert set(await repo.consent_in_force(pseudonym)) == {first.id}
+    assert [r.decision for r in await repo.consent_history(again.id)] == [
+        "agreed",
+        "refused",
+        "agreed",
+    ]
+
+
 async def test_erasing_an_unknown_patient_deletes_nothing(repo: Repository) -> None:
     report = await repo.erase_patient(123)
     assert not report.patient_deleted
