@@ -54,10 +54,14 @@ class RateOutcome:
         mean_flight = sum(flight) / len(flight) if flight else 0.0
         p95 = percentile(answered, 0.95) if answered else None
         lost = sum(1 for t in turns if t.latency is None)
-        busy = None
+        busy = cpu_per_turn = None
         if self.machine_cpu is not None:
             total = self.machine_cpu["busy"] + self.machine_cpu["idle"]
             busy = round(100 * self.machine_cpu["busy"] / total, 1) if total > 0 else None
+            # Every process of the machine, over the window, per turn answered in it: the
+            # figure to compare one worker with two at the same arrivals (issue 15, point 5).
+            if answered:
+                cpu_per_turn = round(1000 * self.machine_cpu["busy"] / len(answered), 1)
         return {
             "arrival_rate_per_s": self.rate,
             "arrivals": self.arrivals,
@@ -74,6 +78,7 @@ class RateOutcome:
             "in_flight_max": max(flight, default=0),
             "in_flight_mean_per_worker": round(mean_flight / workers, 1),
             "machine_busy_percent": busy,
+            "machine_cpu_ms_per_turn": cpu_per_turn,
             "meets_target": p95 is not None and p95 <= p95_target and lost == 0,
         }
 

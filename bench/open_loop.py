@@ -70,7 +70,7 @@ def format_rates(results: dict[str, Any]) -> str:
     """One line per rate tried, then the verdict."""
     lines = [
         f"{'rate/s':>7} {'arrived':>7} {'in flight':>10} {'per worker':>10} {'p50':>7} "
-        f"{'p95':>7} {'msg/s':>6} {'lost':>5} {'busy':>5}  target"
+        f"{'p95':>7} {'msg/s':>6} {'lost':>5} {'busy':>5} {'CPU/turn':>9}  target"
     ]
     for run in results["runs"]:
         lines.append(
@@ -78,7 +78,8 @@ def format_rates(results: dict[str, Any]) -> str:
             f"{run['in_flight_mean']:>6.1f}/{run['in_flight_max']:<3} "
             f"{run['in_flight_mean_per_worker']:>10.1f} {_s(run['p50_s'])} {_s(run['p95_s'])} "
             f"{run['throughput_turns_per_s']:>6.1f} {run['lost_turns']:>5} "
-            f"{_percent(run['machine_busy_percent'])}  {'met' if run['meets_target'] else 'MISSED'}"
+            f"{_percent(run['machine_busy_percent'])} {_ms(run.get('machine_cpu_ms_per_turn'))}  "
+            f"{'met' if run['meets_target'] else 'MISSED'}"
         )
     best = results.get("best")
     lines.append("")
@@ -97,6 +98,10 @@ def format_rates(results: dict[str, Any]) -> str:
 
 def _s(value: float | None) -> str:
     return f"{'-':>7}" if value is None else f"{value:>6.2f}s"
+
+
+def _ms(value: float | None) -> str:
+    return f"{'-':>9}" if value is None else f"{value:>6.1f} ms"
 
 
 def _percent(value: float | None) -> str:

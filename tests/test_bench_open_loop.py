@@ -97,6 +97,13 @@ def test_a_window_with_a_lost_turn_misses_the_target() -> None:
     assert figures["measured_turns"] == 2 and figures["lost_turns"] == 1
     assert figures["p95_s"] == 0.2 and not figures["meets_target"]
     assert figures["in_flight_mean"] == 4.0 and figures["in_flight_max"] == 5
+    assert figures["machine_cpu_ms_per_turn"] is None  # no machine reading in this window
+    outcome.machine_cpu = {"busy": 3.0, "idle": 17.0}
+    figures = outcome.figures(1.0, 1)
+    # 3 CPU-s over the window's one answered turn, the whole machine counted.
+    assert figures["machine_busy_percent"] == 15.0
+    assert figures["machine_cpu_ms_per_turn"] == 3000.0
+    assert "3000.0 ms" in format_rates({"runs": [figures], "best": None})
 
 
 def test_the_report_names_the_best_rate_per_worker() -> None:
