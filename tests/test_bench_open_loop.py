@@ -103,7 +103,9 @@ def test_a_window_with_a_lost_turn_misses_the_target() -> None:
     # 3 CPU-s over the window's one answered turn, the whole machine counted.
     assert figures["machine_busy_percent"] == 15.0
     assert figures["machine_cpu_ms_per_turn"] == 3000.0
-    assert "3000.0 ms" in format_rates({"runs": [figures], "best": None, "p95_target_s": 1.0})
+    assert "3000.0 ms" in format_rates(
+        {"runs": [figures], "best": None, "p95_target_s": 1.0, "command": "bench.open_loop"}
+    )
 
 
 def test_the_report_names_the_best_rate_per_worker() -> None:
