@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.cpu import RigCpu
 from bench.outcome import ConversationOutcome
 from bench.procfs import machine_cpu_seconds
 from bench.script import Action
@@ -43,6 +44,8 @@ class RateOutcome:
     arrivals: int = 0
     completed: int = 0
     machine_cpu: dict[str, float] | None = None
+    # CPU seconds of each process of the run over the window (bench/cpu.py), when counted.
+    processes_cpu: dict[str, float] | None = None
 
     def measured(self) -> list[TurnRecord]:
         return [t for t in self.turns if self.measure_from <= t.sent_at < self.measure_to]
@@ -79,8 +82,16 @@ class RateOutcome:
             "in_flight_mean_per_worker": round(mean_flight / workers, 1),
             "machine_busy_percent": busy,
             "machine_cpu_ms_per_turn": cpu_per_turn,
+            "processes_cpu_ms_per_turn": per_turn(self.processes_cpu, len(answered)),
             "meets_target": p95 is not None and p95 <= p95_target and lost == 0,
         }
+
+
+def per_turn(seconds: dict[str, float] | None, turns: int) -> dict[str, float] | None:
+    """CPU seconds by part as milliseconds per answered turn; None without either."""
+    if seconds is None or not turns:
+        return None
+    return {part: round(1000 * value / turns, 1) for part, value in seconds.items()}
 
 
 def arrival_times(rate: float, span: float, kind: str, rng: random.Random) -> list[float]:
@@ -131,6 +142,7 @@ async def run_rate(
     first_user_id: int,
     drain_timeout: float,
     sample_every: float = 1.0,
+    rig: RigCpu | None = None,
 ) -> RateOutcome:
     """Arrivals for ramp + window seconds; turns sent in the window are the measured ones.
 
@@ -145,6 +157,7 @@ async def run_rate(
     tasks: list[asyncio.Task[None]] = []
     in_flight = 0
     machine: list[dict[str, float]] = []
+    rig_before: list[RigCpu] = []
 
     async def visit(user_id: int) -> None:
         nonlocal in_flight
@@ -162,6 +175,8 @@ async def run_rate(
             outcome.in_flight.append((now, in_flight))
             if not machine and now >= outcome.measure_from:
                 machine.append(machine_cpu_seconds())
+                if rig is not None:
+                    rig_before.append(await asyncio.to_thread(rig.snapshot))
             await asyncio.sleep(sample_every)
 
     watcher = asyncio.create_task(watch())
@@ -174,6 +189,9 @@ async def run_rate(
     if machine:
         after = machine_cpu_seconds()
         outcome.machine_cpu = {k: round(after[k] - machine[0][k], 2) for k in after}
+        if rig is not None and rig_before:
+            rig_after = await asyncio.to_thread(rig.snapshot)
+            outcome.processes_cpu = rig_after.spent(rig_before[0])
     stop.set()
     await watcher
     if tasks:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.arrivals import ThinkingPatient, TurnRecord, next_rate, run_rate
+from bench.cpu import RigCpu
 from bench.machine import machine_info
 from bench.outcome import ConversationOutcome
 from bench.report import write_json
@@ -157,6 +158,8 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 )
                 return await patient.converse()
 
+            proxy_pid = None if service.proxy is None else service.proxy.pid
+            rig = RigCpu([w.pid for w in service.workers], proxy_pid, service.database_url)
             planned = rates_to_try(args)
             rate: float | None = planned[0] if planned else args.start_rate
             tried: list[tuple[float, bool]] = []
@@ -165,7 +168,7 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 print(f"rate {rate:.3f}/s: {args.ramp:.0f} + {args.window:.0f} s", flush=True)
                 outcome = await run_rate(
                     converse, rate, args.ramp, args.window, args.arrivals, args.seed,
-                    first_user, args.turn_timeout + 5,
+                    first_user, args.turn_timeout + 5, rig=rig,
                 )  # fmt: skip
                 service.check_alive()
                 figures = outcome.figures(args.p95_target, args.workers)

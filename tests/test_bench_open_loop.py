@@ -103,6 +103,10 @@ def test_a_window_with_a_lost_turn_misses_the_target() -> None:
     # 3 CPU-s over the window's one answered turn, the whole machine counted.
     assert figures["machine_busy_percent"] == 15.0
     assert figures["machine_cpu_ms_per_turn"] == 3000.0
+    assert figures["processes_cpu_ms_per_turn"] is None
+    outcome.processes_cpu = {"workers": 0.5, "bench_and_emulator": 0.1, "total": 0.6}
+    by_part = outcome.figures(1.0, 1)["processes_cpu_ms_per_turn"]
+    assert by_part == {"workers": 500.0, "bench_and_emulator": 100.0, "total": 600.0}
     assert "3000.0 ms" in format_rates(
         {"runs": [figures], "best": None, "p95_target_s": 1.0, "command": "bench.open_loop"}
     )
