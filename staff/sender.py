@@ -35,10 +35,13 @@ from storage.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 LIVE, PROMPT, BULK = 0, 1, 2
-LATER_LANES = (PROMPT, BULK)
+LANES = (LIVE, PROMPT, BULK)  # next_due takes the first lane with an entry due
 # Idle polling finds what another worker recorded; this worker's own entries wake it at once.
 POLL_SECONDS = 0.5
 LEASE_SECONDS = 15.0
+# A worker without the group's lease asks for it this often (it lapses LEASE_SECONDS after
+# its holder's last renewal): a database write every 5 s, not every poll.
+LEASE_RETRY_SECONDS = LEASE_SECONDS / 3
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 MAX_ATTEMPTS = 30
 # An announcement that waited longer than this for its group's budget is logged: when it
@@ -108,16 +111,13 @@ class GroupSender:
     async def step(self) -> bool:
         """Send the next entry if it is due and the budget allows; False when it waited."""
         if not await self._holds_lease():
-            await self._pause(POLL_SECONDS)
+            await self._pause(LEASE_RETRY_SECONDS)
             return False
-        now = self._now()
-        entry = await self.store.next_due(self.chat_id, (LIVE,), now)
-        live = entry is not None
-        if entry is None:
-            entry = await self.store.next_due(self.chat_id, LATER_LANES, now)
+        entry = await self.store.next_due(self.chat_id, LANES, self._now())
         if entry is None:
             await self._pause(POLL_SECONDS)
             return False
+        live = entry.lane == LIVE
         cost = await self._cost(entry)
         wait = self.budget.wait(cost, live=live)
         if wait > 0:
