@@ -79,36 +79,25 @@ async def append(
     return consent_ref(row)
 
 
-async def history(session: AsyncSession, patient_pseudonym: str) -> list[ConsentRef]:
-    """Every record of the patient, in the order they were made."""
-    rows = await session.scalars(
-        sa.select(ConsentRecord)
-        .where(ConsentRecord.patient_pseudonym == patient_pseudonym)
-        .order_by(ConsentRecord.decided_at, ConsentRecord.id)
-    )
-    return [consent_ref(row) for row in rows]
-
-
-async def current_history(session: AsyncSession, patient_pseudonym: str) -> list[ConsentRef]:
-    """The records made since the patient's present record began, in order.
+async def history(
+    session: AsyncSession, patient_pseudonym: str, *, current_only: bool = False
+) -> list[ConsentRef]:
+    """Every record of the patient in the order they were made; with `current_only`, only
+    those made since the patient's present record began.
 
     An erasure (/delete) deletes the patient's record, and a patient who writes again gets a
     new one: what they agreed before it is kept as evidence but no longer in force, since
     they were told that we start afresh. No record (erased, not back): every record.
     """
-    began = (
-        sa.select(Patient.created_at)
-        .where(Patient.pseudonym == patient_pseudonym)
-        .scalar_subquery()
-    )
-    rows = await session.scalars(
-        sa.select(ConsentRecord)
-        .where(
-            ConsentRecord.patient_pseudonym == patient_pseudonym,
-            sa.or_(began.is_(None), ConsentRecord.decided_at >= began),
+    query = sa.select(ConsentRecord).where(ConsentRecord.patient_pseudonym == patient_pseudonym)
+    if current_only:
+        began = (
+            sa.select(Patient.created_at)
+            .where(Patient.pseudonym == patient_pseudonym)
+            .scalar_subquery()
         )
-        .order_by(ConsentRecord.decided_at, ConsentRecord.id)
-    )
+        query = query.where(sa.or_(began.is_(None), ConsentRecord.decided_at >= began))
+    rows = await session.scalars(query.order_by(ConsentRecord.decided_at, ConsentRecord.id))
     return [consent_ref(row) for row in rows]
 
 
@@ -128,7 +117,7 @@ async def withdraw(
     time, and appends nothing.
     """
     wanted = dict(clauses.items() if isinstance(clauses, Mapping) else clauses)
-    records = await current_history(session, patient_pseudonym)
+    records = await history(session, patient_pseudonym, current_only=True)
     in_force = agreed_now(records)
     # The same press handled again (a turn replayed after a crash): already recorded.
     earlier = {
@@ -238,10 +227,10 @@ class ConsentMethods(RepositoryBase):
         """The latest decision per clause id since the patient's record began."""
         async with self._transaction() as session:
             pseudonym = await pseudonym_of(session, patient_id)
-            return latest_by_clause(await current_history(session, pseudonym))
+            return latest_by_clause(await history(session, pseudonym, current_only=True))
 
     async def consent_in_force(self, patient_pseudonym: str) -> dict[str, ConsentRef]:
         """The clauses whose latest record since the patient's record began is an agreement
         (one query, by pseudonym): none of what was agreed before an erasure."""
         async with self._transaction() as session:
-            return agreed_now(await current_history(session, patient_pseudonym))
+            return agreed_now(await history(session, patient_pseudonym, current_only=True))
