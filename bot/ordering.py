@@ -26,8 +26,9 @@ def chat_key(update: object) -> int | None:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """One lock per chat: PTB starts update tasks in arrival order and asyncio locks are FIFO.
 
-    Behind a round-robin proxy a chat's updates reach different workers; the shared lock
-    (first come, first served across workers) keeps the whole turn on one worker at a time.
+    A chat's updates can reach different workers (a proxy that does not keep chats on one
+    worker, or a dead worker's chats moving); the shared lock (first come, first served
+    across workers) keeps the whole turn on one worker at a time.
     """
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:

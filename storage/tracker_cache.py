@@ -5,8 +5,9 @@ and counts the stored events again on each save: together a sixth of the bot's C
 (bench/README.md). A tracker this process saved is still exactly what the database holds
 unless someone else wrote to the conversation since, which the id of its newest event row
 tells: ids only grow, so another worker's turn, or an erasure followed by a new conversation,
-changes it. Behind a round-robin proxy most turns of a chat follow one on the other worker:
-then only the rows after the saved tracker's newest are read and applied to it.
+changes it. When a chat's turn follows one on another worker (a proxy that scatters chats,
+or a dead worker's chats moving): only the rows after the saved tracker's newest are read and
+applied to it.
 """
 
 from __future__ import annotations

@@ -251,7 +251,7 @@ def test_consent_order_check() -> None:
     assert not consent_in_order(talk, shown[:4]), "stopped before the fifth"
 
 
-def test_nginx_config_round_robins_to_this_runs_workers(tmp_path: Path) -> None:
+def test_nginx_config_routes_to_this_runs_workers(tmp_path: Path) -> None:
     from bench.scaleout.proxy import nginx_config
 
     text = nginx_config(tmp_path, 18088, [15000, 15001, 15002])

@@ -1,1 +1,1 @@
-"""Several bot workers in webhook mode behind a round-robin reverse proxy."""
+"""Several bot workers in webhook mode behind a reverse proxy that keeps each chat on one worker."""

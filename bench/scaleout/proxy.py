@@ -1,4 +1,4 @@
-"""nginx as the round-robin reverse proxy in front of the workers, on loopback."""
+"""nginx as the reverse proxy (each chat on one worker) in front of the workers, on loopback."""
 
 from __future__ import annotations
 
