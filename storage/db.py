@@ -14,6 +14,10 @@ _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncp
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
 # SQLite's busy timeout, seconds: concurrent writers wait for the lock instead of failing.
 _SQLITE_BUSY_TIMEOUT = 30
+# PostgreSQL pools hand out the connection returned last: a quiet worker keeps reusing one
+# or two warm backends instead of cycling through all of them (QueuePool's default is the
+# oldest), and the spare ones sit idle. Each backend is a process with its own caches.
+POOL_OPTIONS: dict[str, Any] = {"pool_use_lifo": True}
 
 
 def _backend(url: URL) -> str:
@@ -59,11 +63,13 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
-        connect_args: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if self.dialect == "sqlite":
-            connect_args["timeout"] = _SQLITE_BUSY_TIMEOUT
+            options["connect_args"] = {"timeout": _SQLITE_BUSY_TIMEOUT}
+        else:
+            options.update(POOL_OPTIONS)
         self.engine: AsyncEngine = create_async_engine(
-            self.url, echo=echo, future=True, connect_args=connect_args
+            self.url, echo=echo, future=True, **options
         )
         if self.dialect == "sqlite":
             sa.event.listen(self.engine.sync_engine, "connect", _on_sqlite_connect)

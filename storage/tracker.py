@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
-from storage.db import sync_url
+from storage.db import POOL_OPTIONS, sync_url
 from storage.tracker_cache import TRACKER_CACHE_SIZE, StoredTracker, TrackerCache
 
 if TYPE_CHECKING:
@@ -43,11 +44,25 @@ def tracker_store_arguments(url: str) -> dict[str, object]:
 
 def make_tracker_store(url: str, domain: Domain | None) -> SQLTrackerStore:
     store = threaded_tracker_store_class()(domain=domain, **tracker_store_arguments(url))
+    if store.engine.dialect.name == "postgresql":
+        _reuse_warm_connections(store)
     if store.engine.dialect.name == "sqlite":
         # Our own engine writes to the same file: wait for its locks instead of failing
         # (Rasa then silently falls back to an in-memory tracker, losing the conversation).
         sa.event.listen(store.engine, "connect", _sqlite_wait_for_locks)
     return store
+
+
+def _reuse_warm_connections(store: SQLTrackerStore) -> None:
+    """Rasa's engine again with our pool order (storage/db.py); Rasa has no option for it."""
+    from rasa.core.tracker_store import create_engine_kwargs
+
+    built = store.engine
+    store.engine = sa.create_engine(
+        built.url, **create_engine_kwargs(built.url), **POOL_OPTIONS
+    )
+    store.sessionmaker = sessionmaker(bind=store.engine)
+    built.dispose()
 
 
 def _sqlite_wait_for_locks(dbapi_connection: Any, _record: Any) -> None:
