@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import math
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class RateOutcome:
     machine_cpu: dict[str, float] | None = None
     # CPU seconds of each process of the run over the window (bench/cpu.py), when counted.
     processes_cpu: dict[str, float] | None = None
+    # Bot API calls the workers made in the window, by method (refused ones apart).
+    api_calls: Counter[str] | None = None
 
     def measured(self) -> list[TurnRecord]:
         return [t for t in self.turns if self.measure_from <= t.sent_at < self.measure_to]
@@ -83,6 +86,7 @@ class RateOutcome:
             "machine_busy_percent": busy,
             "machine_cpu_ms_per_turn": cpu_per_turn,
             "processes_cpu_ms_per_turn": per_turn(self.processes_cpu, len(answered)),
+            "bot_api_calls_per_turn": calls_per_turn(self.api_calls, len(answered)),
             "meets_target": p95 is not None and p95 <= p95_target and lost == 0,
         }
 
@@ -92,6 +96,13 @@ def per_turn(seconds: dict[str, float] | None, turns: int) -> dict[str, float] |
     if seconds is None or not turns:
         return None
     return {part: round(1000 * value / turns, 1) for part, value in seconds.items()}
+
+
+def calls_per_turn(calls: Counter[str] | None, turns: int) -> dict[str, float] | None:
+    """Bot API calls by method per answered turn, most frequent first; None without either."""
+    if calls is None or not turns:
+        return None
+    return {method: round(n / turns, 3) for method, n in calls.most_common()}
 
 
 def arrival_times(rate: float, span: float, kind: str, rng: random.Random) -> list[float]:
@@ -143,6 +154,8 @@ async def run_rate(
     drain_timeout: float,
     sample_every: float = 1.0,
     rig: RigCpu | None = None,
+    # the emulator's live count of calls by method (`BotAccount.call_counts`)
+    api_calls: Counter[str] | None = None,
 ) -> RateOutcome:
     """Arrivals for ramp + window seconds; turns sent in the window are the measured ones.
 
@@ -158,6 +171,7 @@ async def run_rate(
     in_flight = 0
     machine: list[dict[str, float]] = []
     rig_before: list[RigCpu] = []
+    calls_from: list[Counter[str]] = []
 
     async def visit(user_id: int) -> None:
         nonlocal in_flight
@@ -175,6 +189,8 @@ async def run_rate(
             outcome.in_flight.append((now, in_flight))
             if not machine and now >= outcome.measure_from:
                 machine.append(machine_cpu_seconds())
+                if api_calls is not None:
+                    calls_from.append(api_calls.copy())
                 if rig is not None:
                     rig_before.append(await asyncio.to_thread(rig.snapshot))
             await asyncio.sleep(sample_every)
@@ -189,6 +205,8 @@ async def run_rate(
     if machine:
         after = machine_cpu_seconds()
         outcome.machine_cpu = {k: round(after[k] - machine[0][k], 2) for k in after}
+        if api_calls is not None and calls_from:
+            outcome.api_calls = api_calls - calls_from[0]
         if rig is not None and rig_before:
             rig_after = await asyncio.to_thread(rig.snapshot)
             outcome.processes_cpu = rig_after.spent(rig_before[0])

@@ -169,6 +169,7 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
                 outcome = await run_rate(
                     converse, rate, args.ramp, args.window, args.arrivals, args.seed,
                     first_user, args.turn_timeout + 5, rig=rig,
+                    api_calls=service.emulator.world.bot().call_counts,
                 )  # fmt: skip
                 service.check_alive()
                 figures = outcome.figures(args.p95_target, args.workers)

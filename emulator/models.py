@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,6 +253,8 @@ class BotAccount:
     chat_logs: dict[int, ChatLog] = field(default_factory=dict)
     callback_queries: dict[str, CallbackQueryRecord] = field(default_factory=dict)
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CALL_LOG_SIZE))
+    # Every call since the start by method ("<method> <status>" when refused), never trimmed.
+    call_counts: Counter[str] = field(default_factory=Counter)
 
     @property
     def id(self) -> int:
@@ -271,3 +273,4 @@ class BotAccount:
         self.chat_logs.clear()
         self.callback_queries.clear()
         self.calls.clear()
+        self.call_counts.clear()

@@ -170,6 +170,7 @@ class BotApiEmulator(Controls):
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body, flood_limit = exc.status, exc.to_body(), exc.flood_limit
+        bot.call_counts[method if status == 200 else f"{method} {status}"] += 1
         bot.calls.append({
             "method": method,
             "params": params.loggable() if params else {},

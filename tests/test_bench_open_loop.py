@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -43,8 +44,9 @@ def test_the_search_doubles_then_bisects_then_stops() -> None:
     assert next_rate([(1.0, True), (2.0, False), (4.0, True)]) == pytest.approx(2**0.5)
 
 
-def _fake_patient(latency: float) -> Callable[..., object]:
-    """A patient who answers in `latency`, thinks 10-30 ms, and takes at most 50 turns."""
+def _fake_patient(latency: float, calls: Counter[str] | None = None) -> Callable[..., object]:
+    """A patient who answers in `latency`, thinks 10-30 ms, and takes at most 50 turns; each
+    turn counts one sendMessage in `calls`, as the emulator counts the bot's."""
 
     async def converse(
         user_id: int,
@@ -62,6 +64,8 @@ def _fake_patient(latency: float) -> Callable[..., object]:
                     pass
             sent = asyncio.get_running_loop().time()
             await asyncio.sleep(latency)
+            if calls is not None:
+                calls["sendMessage"] += 1
             outcome.latencies.append(latency)
             record(TurnRecord(sent, latency))
         outcome.completed = True
@@ -72,9 +76,10 @@ def _fake_patient(latency: float) -> Callable[..., object]:
 
 async def test_a_rate_window_measures_only_its_window_and_ends_on_time() -> None:
     started = asyncio.get_running_loop().time()
+    calls: Counter[str] = Counter({"setWebhook": 1})  # before the run: not the window's
     outcome = await run_rate(
-        _fake_patient(0.02), 40.0, ramp=0.3, window=0.6, kind="poisson", seed=1,
-        first_user_id=1, drain_timeout=2.0, sample_every=0.05,
+        _fake_patient(0.02, calls), 40.0, ramp=0.3, window=0.6, kind="poisson", seed=1,
+        first_user_id=1, drain_timeout=2.0, sample_every=0.05, api_calls=calls,
     )  # fmt: skip
     elapsed = asyncio.get_running_loop().time() - started
     assert elapsed < 1.5, "patients leave at their next pause once the window closes"
@@ -87,6 +92,9 @@ async def test_a_rate_window_measures_only_its_window_and_ends_on_time() -> None
     assert figures["lost_turns"] == 0 and figures["meets_target"]
     assert figures["in_flight_max"] >= 1
     assert figures["in_flight_mean_per_worker"] == pytest.approx(figures["in_flight_mean"] / 2, 0.1)
+    # One call per turn; turns answered after the window closed are not the window's.
+    assert list(figures["bot_api_calls_per_turn"]) == ["sendMessage"]
+    assert figures["bot_api_calls_per_turn"]["sendMessage"] == pytest.approx(1.0, abs=0.15)
 
 
 def test_a_window_with_a_lost_turn_misses_the_target() -> None:

@@ -285,6 +285,8 @@ async def test_injected_429_gives_retry_after(
     assert (await bot.send_message(PATIENT_ID, "finally")).text == "finally"
     statuses = [c["status"] for c in await emulator.api_calls("sendMessage")]
     assert statuses == [429, 502, 502, 200]
+    counts = emulator.world.bot().call_counts  # what a bench reads per window
+    assert [counts[f"sendMessage{s}"] for s in ("", " 429", " 502")] == [1, 1, 2]
 
 
 async def test_commands_and_media(bot: Bot, emulator: BotApiEmulator, patient: dict) -> None:
