@@ -108,6 +108,20 @@ def test_memory_watch_keeps_peaks_of_the_bot_and_its_children(tmp_path: Path) ->
     assert figures["tree_rss_sampled_peak_mib"] == round((900_000 + 50_000) / 1024, 1)
 
 
+def test_memory_watch_looks_for_new_children_only_now_and_then(tmp_path: Path) -> None:
+    proc = _fake_proc(tmp_path, {100: (1, 1000, 900), 101: (100, 500, 400)})
+    watch = MemoryWatch(100, rescan_every=10.0)
+    watch.sample(proc, now=0.0)
+    _fake_proc(tmp_path / "more", {102: (100, 800, 700)})
+    (tmp_path / "more" / "102").rename(tmp_path / "102")
+    (tmp_path / "102" / "status").write_text("Name:\tpy\nVmHWM:\t2048 kB\nVmRSS:\t700 kB\n")
+    watch.sample(proc, now=5.0)  # the tree as found at 0 s: 102 not read yet
+    assert watch.as_dict()["children_peak_rss_mib"] == {"101": round(500 / 1024, 1)}
+    watch.sample(proc, now=10.0)
+    # Found late, it still reports its own peak, which the kernel kept.
+    assert watch.as_dict()["children_peak_rss_mib"]["102"] == 2.0
+
+
 def test_top_frames_inclusive_and_self() -> None:
     collapsed = "main;handle;rasa 6\nmain;handle;sqlite 3\nmain;poll 1\n"
     inclusive = {f.frame: f.share for f in top_frames(collapsed)}
