@@ -299,3 +299,12 @@ def test_console_bench_seeds_and_measures_a_tiny_service(tmp_path: Path) -> None
     assert results["loop_lag"]["reports_open"]["ticks"] > 0
     table = format_table(results)
     assert "case_page" in table and "ratings.csv" in table
+
+
+def test_idle_cost_is_cpu_milliseconds_per_second_by_part() -> None:
+    from bench.idle import parse_args, per_second
+
+    spent = {"workers": 0.6, "postgres": 0.06, "total": 0.66}
+    assert per_second(spent, 60.0) == {"workers": 10.0, "postgres": 1.0, "total": 11.0}
+    args = parse_args(["--workers", "2", "--webhook", "--seconds", "30"])
+    assert (args.workers, args.webhook, args.seconds, args.rate_limit) == (2, True, 30.0, True)
