@@ -23,9 +23,7 @@ from bench.cpu import RigCpu
 from bench.machine import machine_info
 from bench.procfs import machine_cpu_seconds
 from bench.report import write_json
-from bench.service import running_service
-
-RESULTS = Path(__file__).with_name("results")
+from bench.service import add_service_arguments, running_service
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,13 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="idle s counted")
     parser.add_argument("--settle", type=float, default=20.0, help="s after start, not counted")
-    parser.add_argument("--database", choices=("auto", "sqlite", "postgresql"), default="auto")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--webhook", action="store_true")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--rate-limit", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--cold-start-timeout", type=float, default=300.0)
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    add_service_arguments(parser, rate_limit=True)
     args = parser.parse_args(argv)
     args.profile = None
     return args

@@ -31,8 +31,8 @@ from bench.machine import machine_info
 from bench.outcome import ConversationOutcome
 from bench.report import write_json
 from bench.script import Conversation
+from bench.service import add_service_arguments
 
-RESULTS = Path(__file__).with_name("results")
 FIRST_USER_ID = 730_000_001
 # User ids of one rate's patients start this far apart, so runs never share a chat.
 USER_IDS_PER_RATE = 100_000
@@ -53,13 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--p95-target", type=float, default=1.0, help="seconds")
     parser.add_argument("--turn-timeout", type=float, default=60.0, help="seconds before lost")
-    parser.add_argument("--database", choices=("auto", "sqlite", "postgresql"), default="auto")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--webhook", action="store_true")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--rate-limit", action=argparse.BooleanOptionalAction, default=False)
-    parser.add_argument("--cold-start-timeout", type=float, default=300.0)
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    add_service_arguments(parser, rate_limit=False)
     args = parser.parse_args(argv)
     args.profile = None
     if args.think_min < 0 or args.think_max < args.think_min:

@@ -28,6 +28,18 @@ from emulator.limits import NO_LIMITS, TELEGRAM_LIMITS
 from emulator.server import BotApiEmulator
 
 FIRST_USER_ID = 720_000_001
+RESULTS = Path(__file__).with_name("results")
+
+
+def add_service_arguments(parser: argparse.ArgumentParser, *, rate_limit: bool) -> None:
+    """The options `running_service` reads, for a bench mode's parser."""
+    parser.add_argument("--database", choices=("auto", "sqlite", "postgresql"), default="auto")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--webhook", action="store_true")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--rate-limit", action=argparse.BooleanOptionalAction, default=rate_limit)
+    parser.add_argument("--cold-start-timeout", type=float, default=300.0)
+    parser.add_argument("--results", type=Path, default=RESULTS)
 
 
 @dataclass
