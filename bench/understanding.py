@@ -21,24 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SETS = ROOT / "tests" / "understanding" / "sets"
-NLU = ROOT / "nlu"
+from bench.conversations import EMERGENCY_MARK, Conversations, Outcome, leading_category
+from bench.sets import SETS, SetItem, items
+
 COVERAGE_TARGET = 0.99
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CHECK_PROMPT = "Is this happening right now?"
-_SELF_HARM_MARK = "14416"
-_EMERGENCY_MARK = "This may be an emergency."
 
 
 @dataclass(frozen=True)
@@ -47,42 +42,6 @@ class CoverageQuestion:
     procedure_id: str
     term: str
     style: str
-
-
-@dataclass(frozen=True)
-class SetItem:
-    text: str
-    kind: str
-    language: str
-
-
-@dataclass
-class Outcome:
-    """The replies of one message sent to a fresh conversation."""
-
-    texts: list[str]
-    customs: list[dict[str, Any]]
-
-    @property
-    def first_text(self) -> str:
-        return next((text for text in self.texts if text), "")
-
-    @property
-    def urgent_case(self) -> bool:
-        return any(
-            c.get("type") == "handoff" and c.get("urgency") == "urgent" for c in self.customs
-        )
-
-    @property
-    def alarm(self) -> bool:
-        """An emergency raised: guidance given or an urgent case opened."""
-        joined = "\n".join(self.texts)
-        return self.urgent_case or _EMERGENCY_MARK in joined or _SELF_HARM_MARK in joined
-
-    @property
-    def checked(self) -> bool:
-        """The patient was asked whether an emergency is happening right now."""
-        return any(_CHECK_PROMPT in text for text in self.texts)
 
 
 @dataclass
@@ -137,14 +96,6 @@ class Report:
         ]
 
 
-def items(name: str) -> list[SetItem]:
-    document = yaml.safe_load((SETS / name).read_text(encoding="utf-8"))
-    return [
-        SetItem(str(i["text"]), str(i.get("kind", "")), str(i.get("language", "")))
-        for i in document["items"]
-    ]
-
-
 def emergencies() -> list[SetItem]:
     return items("emergencies.yml")
 
@@ -176,36 +127,6 @@ def coverage_questions() -> list[CoverageQuestion]:
     return questions
 
 
-def comparable(text: str) -> str:
-    """How two examples are compared: case and spacing aside."""
-    return " ".join(text.casefold().split())
-
-
-def training_examples() -> set[str]:
-    """Every example and lookup entry of nlu/, comparable."""
-    examples: set[str] = set()
-    for path in NLU.glob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            for line in str(item.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.add(comparable(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line[2:])))
-    return examples
-
-
-def leading_category(text: str) -> str | None:
-    """The category the answer leads with: its first bold phrase."""
-    found = _BOLD.search(text)
-    if not found:
-        return None
-    lead = found.group(1).casefold()
-    if "cosmetic" in lead:
-        return "cosmetic"
-    if "reconstructive" in lead or "plastic" in lead:
-        return "reconstructive"
-    return None
-
-
 def coverage_right(question: CoverageQuestion, outcome: Outcome) -> bool:
     """Leads with the catalog's category; a purpose-dependent procedure's answer names the
     usual category first (or the one for the purpose the patient gave) and the other."""
@@ -228,33 +149,8 @@ def coverage_right(question: CoverageQuestion, outcome: Outcome) -> bool:
 def emergency_right(item: SetItem, outcome: Outcome) -> bool:
     text = outcome.first_text
     if item.kind == "self_harm":
-        return outcome.urgent_case and _SELF_HARM_MARK in text and "112" in text
-    return outcome.urgent_case and text.startswith(_EMERGENCY_MARK)
-
-
-class Conversations:
-    """Fresh conversations with the trained model and the real action server."""
-
-    def __init__(self, agent: Any) -> None:
-        self._agent = agent
-        self._count = 0
-
-    async def ask(self, text: str) -> Outcome:
-        self._count += 1
-        replies = await self._agent.handle_text(text, sender_id=f"eval-{self._count}") or []
-        return Outcome(
-            [str(r.get("text") or "") for r in replies],
-            [r["custom"] for r in replies if r.get("custom")],
-        )
-
-    async def ask_all(self, texts: Sequence[str], concurrency: int = 4) -> list[Outcome]:
-        semaphore = asyncio.Semaphore(concurrency)
-
-        async def one(text: str) -> Outcome:
-            async with semaphore:
-                return await self.ask(text)
-
-        return list(await asyncio.gather(*(one(text) for text in texts)))
+        return outcome.urgent_case and outcome.self_harm_guidance
+    return outcome.urgent_case and text.startswith(EMERGENCY_MARK)
 
 
 def _every(items: Sequence[Any], every: int) -> list[Any]:
@@ -335,12 +231,6 @@ async def generalisation_of_model(model: Path) -> list[str]:
 
     async with ActionServer() as actions:
         return await generalisation(await load_agent(model, actions.webhook_url))
-
-
-def overlap_with_training(texts: Iterable[str]) -> list[str]:
-    """The texts that appear in nlu/ (the sets must be independent of it)."""
-    seen = training_examples()
-    return sorted({text for text in texts if comparable(text) in seen})
 
 
 def component_latency_ms(texts: Sequence[str]) -> list[float]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.understanding import FRESH, emergencies, items, ordinary
+from bench.sets import items
+from bench.understanding import FRESH, emergencies, ordinary
 from understanding.red_flags import find_red_flag, nlu_window, red_flag_lexicon
 
 

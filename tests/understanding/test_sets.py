@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.sets import items, overlap_with_training
 from bench.understanding import (
     COVERAGE_TARGET,
     FRESH,
@@ -14,9 +15,7 @@ from bench.understanding import (
     coverage_questions,
     emergencies,
     evaluate_model,
-    items,
     ordinary,
-    overlap_with_training,
     templates,
 )
 
