@@ -3,7 +3,9 @@
 A term matches when the message holds its words with any spacing ("face lift", "face-lift",
 "facelift"), in the singular or plural, or with a small typo (optimal-string-alignment
 distance: one edit in a 5-8 letter term, two from 9 letters, a swap of two letters
-counting as one). Hinglish and Devanagari forms are terms of the catalog like any other.
+counting as one), never where every word is an everyday English word and none is the
+term's own ("fuller" is no "filler", understanding/everyday.py). Hinglish and Devanagari
+forms are terms of the catalog like any other.
 A two-word core of a term ("congenital defect" of "congenital defect repair") names the
 procedure too, so "repairing a congenital defect" is found.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from understanding.everyday import everyday_words
 from understanding.text import Token, tokenize
 
 # A window of message words is compared with terms of up to this many words (plus one,
@@ -83,9 +86,7 @@ class CatalogMatcher:
                 self._max_words = max(self._max_words, len(keys))
                 self._exact.setdefault("".join(keys), procedure_id)
                 self._words.setdefault("".join(keys), tuple(keys))
-                self._most_words["".join(keys)] = max(
-                    self._most_words["".join(keys)], len(keys)
-                )
+                self._most_words["".join(keys)] = max(self._most_words["".join(keys)], len(keys))
                 core = _core(keys)
                 if core:
                     owners["".join(core)].add(procedure_id)
@@ -106,7 +107,8 @@ class CatalogMatcher:
         for length in range(_FUZZY_MIN_CHARS - 2, max(by_length, default=0) + 3):
             edits = 1 if length < _TWO_EDITS_FROM else 2
             self._nearby[length] = tuple(
-                term for near in range(length - edits, length + edits + 1)
+                term
+                for near in range(length - edits, length + edits + 1)
                 for term in by_length.get(near, ())
             )
         # Everyday words that start or end some term: a window may start or end with them.
@@ -123,9 +125,7 @@ class CatalogMatcher:
             if (candidate := self._candidate(text, tokens[start : start + size]))
         ]
         # Longer spans first, exact before fuzzy, then earlier; a chosen span blocks overlaps.
-        candidates.sort(
-            key=lambda c: (-c.words, not c.match.exact, c.match.start)
-        )
+        candidates.sort(key=lambda c: (-c.words, not c.match.exact, c.match.start))
         chosen: list[CatalogMatch] = []
         for candidate in candidates:
             match = candidate.match
@@ -174,6 +174,10 @@ class CatalogMatcher:
         """
         words = list(self._words[term])
         keys = [token.key for token in window]
+        if not set(keys) & set(words) and all(t.text in everyday_words() for t in window):
+            # Everyday words are no typo: "fuller" is no "filler", "bad tear" no "bat ear";
+            # beside a word of the term ("ear pining") one still is.
+            return False
         if len(keys) > self._most_words[term] or keys[0] in _EVERYDAY_NEAR_TERMS:
             # "not ok" is no typo of "botok", nor "later" of "laser".
             return False
@@ -226,6 +230,4 @@ def catalog_matcher(path: Path | None = None) -> CatalogMatcher:
     from actions.procedures import load_procedures
 
     procedures = load_procedures(path)
-    return CatalogMatcher(
-        {pid: (pid.replace("_", " "), *p.terms) for pid, p in procedures.items()}
-    )
+    return CatalogMatcher({pid: (pid.replace("_", " "), *p.terms) for pid, p in procedures.items()})

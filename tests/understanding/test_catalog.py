@@ -62,7 +62,9 @@ def test_plurals_are_the_same_procedure() -> None:
     wrong = [
         (pid, f"{term}s")
         for pid, term in every_term()
-        if term.isascii() and term[-1].isalpha() and term[-1] != "s"
+        if term.isascii()
+        and term[-1].isalpha()
+        and term[-1] != "s"
         and pid not in found_ids(f"are {term}s cosmetic")
     ]
     assert wrong == []
@@ -100,10 +102,19 @@ def test_devanagari_terms_are_matched_exactly_only() -> None:
         "how much does it cost",
         "see u later",  # one letter from "laser"
         "nope, not ok with that",  # "not ok" is two words, one letter from "botok"
+        # Everyday English words one letter from a term are no typo of it.
+        "I want fuller lips",  # "filler"
+        "the top layer of my skin",  # "laser"
+        "my bottom is flat",  # "botox"
+        "a bad tear in my ear",  # "bat ear"
     ],
 )
 def test_nothing_is_guessed_where_the_catalog_names_nothing(text: str) -> None:
     assert found_ids(text) == []
+
+
+def test_an_everyday_word_beside_a_word_of_the_term_is_still_a_typo() -> None:
+    assert found_ids("ear pining for my son") == ["otoplasty"]
 
 
 def test_two_procedures_in_one_message_are_both_found_in_order() -> None:
@@ -122,9 +133,7 @@ def test_a_two_word_core_of_a_term_names_it() -> None:
 
 
 def test_a_core_shared_by_two_procedures_names_neither() -> None:
-    matcher = CatalogMatcher(
-        {"a": ["left ear repair"], "b": ["left ear surgery"]}
-    )
+    matcher = CatalogMatcher({"a": ["left ear repair"], "b": ["left ear surgery"]})
     assert matcher.find("left ear") == []
     assert [m.procedure_id for m in matcher.find("left ear repair")] == ["a"]
 
