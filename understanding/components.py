@@ -2,19 +2,26 @@
 
 - `ProcedureCatalogExtractor` tags every catalog procedure a message names as a
   `procedure` entity (the procedure id), in place of DIET's overlapping guesses.
+- The description and criteria readings are tagged by `understanding/readers.py`.
 - `TriageIntentArbiter`, last in the pipeline, settles the intent:
   1. a red flag of the lexicon makes it `emergency` (with a `red_flag` entity naming the
-     kind), whatever DIET said;
+     kind), whatever DIET said; nothing read after it lowers or replaces one;
   2. DIET's own `emergency` is set aside where the lexicon read the symptoms as calm
-     (negated, long past, hypothetical, humour), where a procedure is named or a
-     category asked; otherwise it becomes `feel_unwell` (the assistant asks "Is this
+     (negated, long past, hypothetical, humour), where a procedure is named or described
+     or a category asked; otherwise it becomes `feel_unwell` (the assistant asks "Is this
      happening right now?"), unless `emergency_confidence` is set and reached (it is
      not set: DIET alone never raises an emergency, see config.yml);
-  3. a common question the assistant cannot answer (cost, recovery, which hospital or
+  3. "a dermatologist or a plastic surgeon?" (content/cues.yml `specialist`) is
+     `ask_dermatology`, answered with the specialist answer, even when a procedure is named;
+  4. a common question the assistant cannot answer (cost, recovery, which hospital or
      doctor, travel, sending reports) becomes `ask_practical` with a `topic` entity;
-  4. a message naming a catalog procedure is a procedure question, unless DIET read it
+  5. a message naming a catalog procedure is a procedure question, unless DIET read it
      as a second opinion, a person or a situation and the message's own words confirm
-     that (content/cues.yml, content/criteria.yml).
+     that (content/cues.yml, the criteria reader);
+  6. a description (a body part, a cause, a procedure it points to) is a procedure
+     question where DIET read nothing more specific, or where it asks the category;
+  7. the second-opinion criteria said in the patient's words make a situation
+     (`inform_criteria`) where DIET read nothing more specific.
 """
 
 from __future__ import annotations
@@ -22,37 +29,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
-    ENTITY_ATTRIBUTE_CONFIDENCE,
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
-    ENTITY_ATTRIBUTE_VALUE,
-    EXTRACTOR,
-    INTENT,
-    INTENT_NAME_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from typing_extensions import Self
 
-from actions.content import criteria
+from understanding.base import (
+    FALLBACK_INTENT,
+    ContentComponent,
+    add_entity,
+    current_intent,
+    entities_from,
+    entity,
+    is_payload,
+    model_reading,
+    set_intent,
+)
 from understanding.catalog import catalog_matcher
 from understanding.cues import cues
+from understanding.readers import CATALOG_EXTRACTOR, CRITERIA_EXTRACTOR, DESCRIPTION_EXTRACTOR
 from understanding.red_flags import red_flag_lexicon
 from understanding.text import tokenize
-
-INTENT_RANKING = "intent_ranking"
-FALLBACK_INTENT = "nlu_fallback"
-PAYLOAD_PREFIX = "/"
-CATALOG_EXTRACTOR = "ProcedureCatalogExtractor"
 
 # Intents a practical question (cost, recovery...) overrides: never a consent question
 # (clause 4 is about fees), a person, or a situation for the second-opinion check.
@@ -74,7 +77,35 @@ _PRACTICAL_OVERRIDES = frozenset(
         "request_second_opinion",
     }
 )
-
+# DIET's readings a description is more specific than: "my ears stick out" is no
+# greeting, no general question and no skin question.
+_VAGUER_THAN_A_DESCRIPTION = frozenset(
+    {
+        FALLBACK_INTENT,
+        "out_of_scope",
+        "ask_difference",
+        "ask_dermatology",
+        "ask_certification",
+        "ask_consent_question",
+        "feel_unwell",
+        "inform_purpose",
+        "greet",
+        "help",
+        "thank",
+        "goodbye",
+    }
+)
+# DIET's readings the criteria said in the patient's words are more specific than.
+_VAGUER_THAN_A_SITUATION = (_VAGUER_THAN_A_DESCRIPTION - {"ask_consent_question"}) | {
+    "ask_procedure_category",
+    "ask_practical",  # DIET's guess only: a practical question's own cue decides first
+    "not_urgent",
+}
+# The entities of a description that point to a procedure question: what it is, what
+# happened; a `purpose` alone ("I want to look younger") asks which part, but stays a
+# purpose where DIET read one; `description` says only that something is wrong.
+_DESCRIBING = frozenset({"procedure", "body_part", "cause"})
+_UNCLEAR = "description"
 
 # Questions of their own that may name a procedure ("pimple marks, cream or laser?").
 _OWN_QUESTIONS = frozenset({"ask_dermatology", "ask_certification"})
@@ -84,26 +115,8 @@ _TERSE_WORDS = 2
 _SECOND_OPINION_TOPICS = frozenset({"reports", "provider"})
 
 
-def _is_payload(text: str | None) -> bool:
-    return not text or text.startswith(PAYLOAD_PREFIX)
-
-
-class _ContentComponent(GraphComponent):
-    """A component built from its config alone: it reads content files, learns nothing."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> Self:
-        return cls(config)  # type: ignore[call-arg]  # each subclass takes its config
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class ProcedureCatalogExtractor(_ContentComponent, EntityExtractorMixin):
+class ProcedureCatalogExtractor(ContentComponent, EntityExtractorMixin):
     """Tags the procedures of content/procedures.yml that a message names."""
 
     @staticmethod
@@ -118,19 +131,17 @@ class ProcedureCatalogExtractor(_ContentComponent, EntityExtractorMixin):
         """Add the catalog's `procedure` entities; drop DIET's that overlap them."""
         for message in messages:
             text = message.get(TEXT)
-            if _is_payload(text):
+            if is_payload(text):
                 continue
             matches = self._matcher.find(text)
             if not matches:
                 continue
             found = [
                 {
-                    ENTITY_ATTRIBUTE_TYPE: "procedure",
-                    ENTITY_ATTRIBUTE_VALUE: match.procedure_id,
-                    ENTITY_ATTRIBUTE_START: match.start,
-                    ENTITY_ATTRIBUTE_END: match.end,
-                    ENTITY_ATTRIBUTE_CONFIDENCE: 1.0 if match.exact else 0.9,
-                    EXTRACTOR: CATALOG_EXTRACTOR,
+                    **entity(
+                        "procedure", match.procedure_id, match.start, match.end, CATALOG_EXTRACTOR
+                    ),
+                    "confidence_entity": 1.0 if match.exact else 0.9,
                 }
                 for match in matches
             ]
@@ -145,15 +156,15 @@ class ProcedureCatalogExtractor(_ContentComponent, EntityExtractorMixin):
 
 
 def _overlap(one: dict[str, Any], other: dict[str, Any]) -> bool:
-    return (
-        one.get(ENTITY_ATTRIBUTE_START, 0) < other[ENTITY_ATTRIBUTE_END]
-        and other[ENTITY_ATTRIBUTE_START] < one.get(ENTITY_ATTRIBUTE_END, 0)
-    )
+    return one.get(ENTITY_ATTRIBUTE_START, 0) < other[ENTITY_ATTRIBUTE_END] and other[
+        ENTITY_ATTRIBUTE_START
+    ] < one.get(ENTITY_ATTRIBUTE_END, 0)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class TriageIntentArbiter(_ContentComponent):
-    """Settles the intent from red flags, practical cues and catalog procedures (see module)."""
+class TriageIntentArbiter(ContentComponent):
+    """Settles the intent from red flags, cues, procedures, descriptions and criteria (see
+    module)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -170,37 +181,42 @@ class TriageIntentArbiter(_ContentComponent):
         """Settle each message's intent (payloads are left as Rasa parsed them)."""
         for message in messages:
             text = message.get(TEXT)
-            if not _is_payload(text):
+            if not is_payload(text):
                 self._settle(message, text)
         return messages
 
     def _settle(self, message: Message, text: str) -> None:
         reading = self._lexicon.read(text)
         if reading.flag is not None:
-            _set_intent(message, "emergency", 1.0)
-            _add_entity(message, "red_flag", reading.flag.kind, text)
+            set_intent(message, "emergency", 1.0)
+            add_entity(message, _whole("red_flag", reading.flag.kind, text))
             return
-        names_procedure = any(
-            entity.get(EXTRACTOR) == CATALOG_EXTRACTOR
-            for entity in message.get(ENTITIES, [])
-        )
+        names_procedure = bool(entities_from(message, CATALOG_EXTRACTOR, "procedure"))
+        read = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in entities_from(message, DESCRIPTION_EXTRACTOR)}
+        describes = bool(read & _DESCRIBING)
         asks_category = self._cues.asks_category(text)
-        model_intent, model_confidence = _model_reading(message)
+        model_intent, model_confidence = model_reading(message)
         if model_intent == "emergency":
             if reading.calm or not reading.mentions or names_procedure or asks_category:
                 # DIET's guess goes against what the lexicon and the catalog read (calm
                 # symptoms, no symptom at all, a procedure): its next reading stands.
-                _set_intent(message, *_model_reading(message, skip="emergency"))
+                set_intent(message, *model_reading(message, skip="emergency"))
             elif self._raises_alone(model_confidence):
-                _set_intent(message, "emergency", model_confidence)
+                set_intent(message, "emergency", model_confidence)
                 return
             else:
-                _set_intent(message, "feel_unwell", model_confidence)
+                set_intent(message, "feel_unwell", model_confidence)
                 return
-        elif model_intent == "feel_unwell" and (reading.calm or names_procedure):
-            # "No bleeding now, just a small scar": nothing to ask about.
-            _set_intent(message, *_model_reading(message, skip="feel_unwell"))
-        current = str((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or FALLBACK_INTENT)
+        elif model_intent == "feel_unwell" and (
+            reading.calm or names_procedure or (describes and not reading.mentions)
+        ):
+            # "No bleeding now, just a small scar", "my old burn scar is tight": nothing to
+            # ask about. A symptom beside a description still gets the question.
+            set_intent(message, *model_reading(message, skip="feel_unwell"))
+        if self._cues.asks_specialist(text):
+            set_intent(message, "ask_dermatology", 1.0)
+            return
+        current = current_intent(message)
         topic = self._cues.practical_topic(text)
         if (
             topic
@@ -208,32 +224,60 @@ class TriageIntentArbiter(_ContentComponent):
             and current in _PRACTICAL_OVERRIDES
             and not (current == "request_second_opinion" and topic in _SECOND_OPINION_TOPICS)
         ):
-            _set_intent(message, "ask_practical", 1.0)
-            _add_entity(message, "topic", topic, text)
+            set_intent(message, "ask_practical", 1.0)
+            add_entity(message, _whole("topic", topic, text))
             return
-        if names_procedure and not self._carries_procedure(current, text, message):
-            _set_intent(message, "ask_procedure_category", 1.0)
+        meets = bool(entities_from(message, CRITERIA_EXTRACTOR, "criterion"))
+        if names_procedure:
+            if not self._carries_procedure(current, text, message, meets):
+                set_intent(message, "ask_procedure_category", 1.0)
+        elif meets and not asks_category and current in _VAGUER_THAN_A_SITUATION:
+            # A situation told ("the doctors can't agree what this rash is") is the
+            # second-opinion check's, even beside a body part or a skin word.
+            set_intent(message, "inform_criteria", 1.0)
+        elif describes:
+            # A description that asks its category is a procedure question even where it
+            # also tells a situation ("the wound won't heal, what surgery is that?").
+            if (current in _VAGUER_THAN_A_DESCRIPTION and not meets) or (
+                asks_category and not self._carries_procedure(current, text, message, False)
+            ):
+                set_intent(message, "ask_procedure_category", 1.0)
+        elif meets and current in _VAGUER_THAN_A_SITUATION:
+            set_intent(message, "inform_criteria", 1.0)
+        elif (
+            (
+                _UNCLEAR in read
+                or ("purpose" in read and current != "inform_purpose")
+                or (asks_category and self._cues.asks_about_own_case(text))
+            )
+            and current in _VAGUER_THAN_A_DESCRIPTION
+            and current != "feel_unwell"
+        ):
+            # "Is my problem cosmetic?", "something is wrong with me": a question back,
+            # never the general explanation. Feeling unwell keeps its safety question.
+            set_intent(message, "ask_procedure_category", 1.0)
 
     def _raises_alone(self, confidence: float) -> bool:
         threshold = self._emergency_confidence
         return threshold is not None and confidence >= threshold
 
-    def _carries_procedure(self, intent: str, text: str, message: Message) -> bool:
+    def _carries_procedure(self, intent: str, text: str, message: Message, meets: bool) -> bool:
         """Whether DIET's reading stands although the message names a procedure: a
         procedure question already, a reading its own cue confirms, or a skin or
         qualification question that says more than the procedure's name."""
         if intent == "ask_procedure_category":
             return True
         if intent in _OWN_QUESTIONS:
-            return not self._cues.asks_category(text) and _words_beside_procedures(
-                message, text
-            ) > _TERSE_WORDS
+            return (
+                not self._cues.asks_category(text)
+                and _words_beside_procedures(message, text) > _TERSE_WORDS
+            )
         if intent == "request_second_opinion":
             return self._cues.asks_second_opinion(text)
         if intent == "request_human":
             return self._cues.asks_person(text)
         if intent == "inform_criteria":
-            return any(criterion.mentioned_in(text) for criterion in criteria())
+            return meets
         return False
 
 
@@ -242,39 +286,13 @@ def _words_beside_procedures(message: Message, text: str) -> int:
     spans = [
         (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END])
         for e in message.get(ENTITIES, [])
-        if e.get(EXTRACTOR) == CATALOG_EXTRACTOR
+        if e.get("extractor") == CATALOG_EXTRACTOR
     ]
     return sum(
-        1
-        for token in tokenize(text)
-        if not any(start <= token.start < end for start, end in spans)
+        1 for token in tokenize(text) if not any(start <= token.start < end for start, end in spans)
     )
 
 
-def _model_reading(message: Message, skip: str = "") -> tuple[str, float]:
-    """DIET's top intent (other than `skip`), looking past the FallbackClassifier's
-    `nlu_fallback`."""
-    for candidate in message.get(INTENT_RANKING) or [message.get(INTENT) or {}]:
-        name = candidate.get(INTENT_NAME_KEY)
-        if name and name not in (FALLBACK_INTENT, skip):
-            return str(name), float(candidate.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    return FALLBACK_INTENT, 0.0
-
-
-def _set_intent(message: Message, name: str, confidence: float) -> None:
-    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
-    ranking = [r for r in message.get(INTENT_RANKING) or [] if r.get(INTENT_NAME_KEY) != name]
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING, [intent, *ranking], add_to_output=True)
-
-
-def _add_entity(message: Message, entity: str, value: str, text: str) -> None:
-    tagged = {
-        ENTITY_ATTRIBUTE_TYPE: entity,
-        ENTITY_ATTRIBUTE_VALUE: value,
-        ENTITY_ATTRIBUTE_START: 0,
-        ENTITY_ATTRIBUTE_END: len(text),
-        ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
-        EXTRACTOR: TriageIntentArbiter.__name__,
-    }
-    message.set(ENTITIES, [*message.get(ENTITIES, []), tagged], add_to_output=True)
+def _whole(kind: str, value: str, text: str) -> dict[str, Any]:
+    """An entity over the whole message (a red flag, a practical topic)."""
+    return entity(kind, value, 0, len(text), TriageIntentArbiter.__name__)

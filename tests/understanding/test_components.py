@@ -9,6 +9,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from understanding.components import ProcedureCatalogExtractor, TriageIntentArbiter
+from understanding.readers import CriteriaExtractor, DescriptionExtractor
 
 
 def parsed(
@@ -19,7 +20,7 @@ def parsed(
     entities: list[dict[str, Any]] | None = None,
     emergency_confidence: float | None = None,
 ) -> Message:
-    """`text` as DIET read it (intent, a runner-up), then through our two components."""
+    """`text` as DIET read it (intent, a runner-up), then through our components."""
     message = Message(
         data={
             "text": text,
@@ -32,6 +33,8 @@ def parsed(
         }
     )
     ProcedureCatalogExtractor({"catalog": None}).process([message])
+    DescriptionExtractor({"descriptions": None}).process([message])
+    CriteriaExtractor({"criteria": None}).process([message])
     arbiter = TriageIntentArbiter(
         {"emergency_confidence": emergency_confidence, "red_flags": None, "cues": None}
     )
@@ -103,9 +106,7 @@ def test_a_named_procedure_makes_a_procedure_question(diet_intent: str) -> None:
         ("my doctor says the rhinoplasty is risky", "inform_criteria"),
     ],
 )
-def test_a_reading_its_own_words_confirm_carries_the_procedure(
-    text: str, diet_intent: str
-) -> None:
+def test_a_reading_its_own_words_confirm_carries_the_procedure(text: str, diet_intent: str) -> None:
     message = parsed(text, diet_intent)
     assert intent_of(message) == diet_intent
     assert entities_of(message, "procedure")
