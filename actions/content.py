@@ -47,13 +47,11 @@ class Clause:
 
 @dataclass(frozen=True)
 class Criterion:
+    """A second-opinion criterion; how patients say it is read by understanding/criteria.py."""
+
     id: str
     summary: str
     question: str
-    patterns: tuple[re.Pattern[str], ...]
-
-    def mentioned_in(self, text: str) -> bool:
-        return any(pattern.search(text) for pattern in self.patterns)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -100,7 +98,6 @@ def criteria(path: Path = CONTENT_DIR / "criteria.yml") -> tuple[Criterion, ...]
             id=str(item["id"]),
             summary=str(item["summary"]),
             question=str(item["question"]),
-            patterns=_compile(item.get("patterns")),
         )
         for item in data["criteria"]
     )

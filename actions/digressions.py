@@ -13,20 +13,20 @@ from actions.forms_common import entity_values, latest_intent
 from actions.procedure_actions import answer_procedure_question
 from actions.replies import say
 from actions.safety import hand_to_person
+from actions.specialist import answer_specialist
 
 PRACTICAL_TOPICS = frozenset({"cost", "recovery", "provider", "travel", "reports"})
 # Intents answered by a domain response; inside a form only its text is sent, since its
 # buttons lead out of the form.
 _RESPONSE_OF = {
     "ask_difference": "utter_difference",
-    "ask_dermatology": "utter_dermatology",
     "ask_certification": "utter_certification",
     "help": "utter_help",
 }
 
 
 def answer_practical(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """"I can't quote that here" for cost, recovery, a hospital or doctor, travel or
+    """ "I can't quote that here" for cost, recovery, a hospital or doctor, travel or
     reports, with the offer of a person."""
     topic = next((t for t in entity_values(tracker, "topic") if t in PRACTICAL_TOPICS), "other")
     say(dispatcher, f"practical_{topic}")
@@ -42,6 +42,8 @@ def answer_digression(
         return hand_to_person(dispatcher, tracker, reply="handoff_human_in_form")
     if intent in ("ask_procedure_category", "inform_purpose"):
         return answer_procedure_question(dispatcher, tracker, buttons=False)
+    if intent == "ask_dermatology":
+        return answer_specialist(dispatcher, tracker, buttons=False)
     if intent in _RESPONSE_OF:
         responses = domain.get("responses", {}).get(_RESPONSE_OF[intent]) or [{}]
         dispatcher.utter_message(text=str(responses[0].get("text") or ""))

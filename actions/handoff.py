@@ -63,14 +63,24 @@ def criteria_met(tracker: Tracker) -> list[str]:
 def handoff_payload(tracker: Tracker, reason: str, urgency: str = "normal") -> dict[str, Any]:
     """A `handoff` payload: the gateway opens or updates the patient's case from it."""
     prefer = SECOND_OPINION_INTENTS if reason in {"second_opinion", "consent_refused"} else ()
+    met = criteria_met(tracker)
     return {
         "type": "handoff",
         "reason": reason,
         "urgency": urgency,
         "summary": {
             "asked": what_was_asked(tracker, prefer),
-            "criteria_met": criteria_met(tracker),
+            "criteria_met": met,
             "language": patient_language(tracker),
             "procedure": tracker.get_slot("procedure"),
+            "body_part": tracker.get_slot("body_part"),
+            "purpose": tracker.get_slot("purpose"),
+            "understood": tracker.get_slot("understood"),
+            # The patient's own words for each criterion met, for the staff.
+            "criteria_words": {
+                criterion: words
+                for criterion, words in (tracker.get_slot("criteria_words") or {}).items()
+                if criterion in met
+            },
         },
     }

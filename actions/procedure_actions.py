@@ -8,7 +8,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.descriptions import (
+    DESCRIPTION_EXTRACTOR,
+    answer_description,
+    answer_for_remembered_part,
+    answer_general_purpose,
+    ask_which_part,
+    ask_which_purpose,
+    described_in,
+    understood_of,
+)
+from actions.procedure_answers import answer_procedure
 from actions.replies import say
+from understanding.cues import cues
 
 if TYPE_CHECKING:
     from actions.procedures import Procedure
@@ -24,8 +36,13 @@ def find_procedure(name: str) -> Procedure | None:
 
 
 def _entity(tracker: Tracker, entity: str) -> dict[str, Any] | None:
-    """The entity of that type, the catalog's own match first."""
-    found = [e for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity]
+    """The entity of that type a name gave (the catalog's own match first); a description's
+    readings are not names (actions/descriptions.py)."""
+    found = [
+        e
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == entity and e.get("extractor") != DESCRIPTION_EXTRACTOR
+    ]
     found.sort(key=lambda e: e.get("extractor") != CATALOG_EXTRACTOR)
     return found[0] if found else None
 
@@ -51,85 +68,70 @@ def procedure_in_message(tracker: Tracker) -> tuple[Procedure | None, str | None
     return found, (found.name if found else None)
 
 
-def _sentence_start(name: str) -> str:
-    """Procedure names are stored lower-case ("breast lift"); the replies open with them."""
-    return name[:1].upper() + name[1:]
-
-
-def _phrase(text: str) -> str:
-    """A reason as a phrase to continue a sentence: the template adds the full stop."""
-    return text.strip().rstrip(".")
-
-
-def answer_known(
-    dispatcher: CollectingDispatcher, procedure: Procedure, buttons: bool = True
-) -> None:
-    """Category first, then the one-line reason, with the next-step buttons."""
-    say(
-        dispatcher,
-        f"procedure_{procedure.category}",
-        buttons=buttons,
-        name=_sentence_start(procedure.name),
-        reason=_phrase(procedure.reason),
-    )
-
-
-def answer_for_purpose(
-    dispatcher: CollectingDispatcher, procedure: Procedure, purpose: str, buttons: bool = True
-) -> None:
-    answer = procedure.by_purpose[purpose]
-    say(dispatcher, f"purpose_{answer.category}", buttons=buttons, reason=_phrase(answer.reason))
-
-
-def answer_depends(dispatcher: CollectingDispatcher, procedure: Procedure) -> None:
-    """The usual category at once, when it would be the other, and the purpose buttons."""
-    usual, other = procedure.usual_purpose, procedure.exception_purpose
-    assert usual is not None and other is not None  # the loader guarantees both
-    say(
-        dispatcher,
-        f"procedure_depends_{procedure.usual}",
-        name=_sentence_start(procedure.name),
-        usual_reason=_phrase(procedure.by_purpose[usual].reason),
-        other_reason=_phrase(procedure.by_purpose[other].reason),
-    )
-
-
-def answer_procedure(
-    dispatcher: CollectingDispatcher,
-    procedure: Procedure,
-    purpose: str | None,
-    buttons: bool = True,
-) -> None:
-    """The answer for a known procedure: its category, or for a purpose-dependent one the
-    category for the purpose given, else the usual one and the exception."""
-    if procedure.category != "depends":
-        answer_known(dispatcher, procedure, buttons)
-    elif purpose in procedure.by_purpose:
-        answer_for_purpose(dispatcher, procedure, purpose, buttons)
-    else:
-        answer_depends(dispatcher, procedure)
+def purpose_in_message(tracker: Tracker) -> str | None:
+    """The purpose the message gives: the description's reading (a stated cause wins), else
+    DIET's or a button's."""
+    return described_in(tracker).purpose or _entity_value(tracker, "purpose")
 
 
 def answer_procedure_question(
     dispatcher: CollectingDispatcher, tracker: Tracker, buttons: bool = True
 ) -> list[EventType]:
-    """`ask_procedure_category` (or a purpose typed with a procedure): answer from the
-    knowledge, or say the procedure is unknown."""
+    """`ask_procedure_category`: a named procedure's category (for the purpose the message
+    gives), a description's, an unknown name said plainly, or one short question."""
     text = str(tracker.latest_message.get("text") or "")
     procedure, written = procedure_in_message(tracker)
-    remembered = tracker.get_slot("procedure")
-    purpose = _entity_value(tracker, "purpose")
-    if procedure is None and purpose and remembered:
-        procedure = find_procedure(str(remembered))
-    if procedure is None and written is None and (text.startswith("/") or purpose):
-        # The [Ask another] button, or a purpose with nothing to apply it to.
-        say(dispatcher, "ask_which_procedure")
-        return []
-    if procedure is None:
+    purpose = purpose_in_message(tracker)
+    if procedure is not None:
+        answer_procedure(dispatcher, procedure, purpose, buttons)
+        return [*remember(procedure, purpose), SlotSet("handoff_reason", None)]
+    described = described_in(tracker)
+    if described.procedure or described.part or described.cause:
+        answered = answer_description(dispatcher, tracker, described, buttons)
+        if answered is not None:
+            return [*answered, SlotSet("handoff_reason", None)]
+    if described.unclear and not purpose:
+        return ask_which_purpose(dispatcher)
+    written = written or (None if text.startswith("/") else cues().unknown_name(text))
+    if written is not None:
         say(dispatcher, "unknown_procedure")
         return [SlotSet("procedure", written), SlotSet("handoff_reason", "unknown_procedure")]
-    answer_procedure(dispatcher, procedure, purpose, buttons)
-    return [SlotSet("procedure", procedure.id), SlotSet("handoff_reason", None)]
+    if purpose:
+        return answer_purpose_alone(dispatcher, tracker, purpose, buttons)
+    if text.startswith("/"):
+        # The [Ask another] button.
+        say(dispatcher, "ask_which_procedure")
+        return []
+    return ask_which_purpose(dispatcher)
+
+
+def answer_purpose_alone(
+    dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, buttons: bool = True
+) -> list[EventType]:
+    """A purpose without a procedure or part in the message: for the one answered last,
+    else the part is asked (a goal) or the seeds' rule for that purpose answers."""
+    remembered = tracker.get_slot("procedure")
+    procedure = find_procedure(str(remembered)) if remembered else None
+    if procedure is not None:
+        answer_procedure(dispatcher, procedure, purpose, buttons)
+        return remember(procedure, purpose)
+    answered = answer_for_remembered_part(dispatcher, tracker, purpose, buttons)
+    if answered is not None:
+        return answered
+    if purpose == "appearance" and described_in(tracker).purpose:
+        return ask_which_part(dispatcher, purpose)
+    return answer_general_purpose(dispatcher, purpose, buttons)
+
+
+def remember(procedure: Procedure, purpose: str | None) -> list[EventType]:
+    """The slots a follow-up and the staff's case summary need after a named procedure."""
+    kept = purpose if procedure.category == "depends" else None
+    return [
+        SlotSet("procedure", procedure.id),
+        SlotSet("body_part", None),
+        SlotSet("purpose", kept),
+        SlotSet("understood", understood_of(procedure.id, kept)),
+    ]
 
 
 class ActionAnswerProcedure(Action):
@@ -145,7 +147,7 @@ class ActionAnswerProcedure(Action):
 
 
 class ActionAnswerPurpose(Action):
-    """`inform_purpose`: the answer for a purpose-dependent procedure asked about before."""
+    """`inform_purpose`: the answer for the procedure or part asked about before."""
 
     def name(self) -> str:
         return "action_answer_purpose"
@@ -154,10 +156,11 @@ class ActionAnswerPurpose(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         named, _ = procedure_in_message(tracker)
-        remembered = tracker.get_slot("procedure")
-        procedure = named or (find_procedure(str(remembered)) if remembered else None)
-        if procedure is None:
+        purpose = purpose_in_message(tracker)
+        if named is not None:
+            answer_procedure(dispatcher, named, purpose)
+            return remember(named, purpose)
+        if purpose is None:
             say(dispatcher, "ask_which_procedure")
             return []
-        answer_procedure(dispatcher, procedure, _entity_value(tracker, "purpose"))
-        return [SlotSet("procedure", procedure.id)]
+        return answer_purpose_alone(dispatcher, tracker, purpose)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,46 +13,87 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.consent_state import intro_key, stored_agreements
 from actions.content import criteria, criterion_ids
 from actions.digressions import answer_digression, misunderstood
-from actions.forms_common import INTERRUPT_INTENTS, entity_values, join_summaries, latest_intent
+from actions.forms_common import INTERRUPT_INTENTS, join_summaries, latest_intent
 from actions.handoff import criteria_met
 from actions.replies import say
 
 _NO_ANSWER = object()
+CRITERIA_EXTRACTOR = "CriteriaExtractor"
+# The criteria reader's entities: one met, one the patient said does not hold.
+_KINDS = frozenset({"criterion", "criterion_denied"})
 
 
-def mentioned_criteria(tracker: Tracker) -> list[str]:
-    """Criteria the latest message describes: NLU `criterion` entities, then keywords."""
+@dataclass(frozen=True)
+class Said:
+    """A criterion the patient stated in their own words, met or denied."""
+
+    criterion: str
+    met: bool
+    words: str  # the patient's own words for it
+    said: str  # what the assistant says back ("the doctors have told you different things")
+
+
+def criteria_said(tracker: Tracker) -> list[Said]:
+    """The criteria the latest message meets or denies (the NLU's criteria reader)."""
     text = str(tracker.latest_message.get("text") or "")
-    if text.startswith("/"):
+    if text.startswith("/") or latest_intent(tracker) in INTERRUPT_INTENTS:
         return []
-    tagged = set(entity_values(tracker, "criterion"))
-    return [
-        criterion.id
-        for criterion in criteria()
-        if criterion.id in tagged or criterion.mentioned_in(text)
-    ]
+    found: list[Said] = []
+    for entity in tracker.latest_message.get("entities", []):
+        kind = entity.get("entity")
+        if entity.get("extractor") != CRITERIA_EXTRACTOR or kind not in _KINDS:
+            continue
+        start, end = entity.get("start"), entity.get("end")
+        words = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+        found.append(
+            Said(str(entity["value"]), kind == "criterion", words, str(entity.get("said") or ""))
+        )
+    return found
 
 
 def criteria_update(tracker: Tracker) -> dict[str, bool | None]:
     """Criterion slots the latest message fills.
 
-    A yes or no answers the criterion being asked; free text may fill several at once.
-    A message that answers nothing maps the asked criterion to None, which keeps the
-    form running (it asks the same question again) instead of rejecting it.
+    Free text may meet or deny several criteria at once; a yes or no answers the
+    criterion being asked, where the words did not. A message that answers nothing maps
+    the asked criterion to None, which keeps the form running (it asks the same question
+    again) instead of rejecting it.
     """
     intent = latest_intent(tracker)
     if intent in INTERRUPT_INTENTS:
         return {}
-    update: dict[str, bool | None] = dict.fromkeys(mentioned_criteria(tracker), True)
+    update: dict[str, bool | None] = {s.criterion: s.met for s in criteria_said(tracker)}
     requested = tracker.get_slot("requested_slot")
     if requested in criterion_ids():
         if intent == "affirm":
-            update[requested] = True
+            update.setdefault(requested, True)
         elif intent == "deny":
-            update[requested] = False
+            update.setdefault(requested, False)
         elif not update:
             update[requested] = None
     return update
+
+
+def said_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Say back what the message stated that was not known yet; keep the patient's words
+    for the staff (slot `criteria_words`)."""
+    said = criteria_said(tracker)
+    met = [s for s in said if s.met and tracker.get_slot(s.criterion) is not True]
+    denied = [s for s in said if not s.met and tracker.get_slot(s.criterion) is None]
+    for group, key in ((met, "criteria_said_met"), (denied, "criteria_said_denied")):
+        if group:
+            phrases = join_summaries([s.said for s in group])
+            say(
+                dispatcher,
+                f"{key}_{'one' if len(group) == 1 else 'many'}",
+                said=phrases,
+                count=str(len(group)),
+            )
+    if not met:
+        return []
+    words = dict(tracker.get_slot("criteria_words") or {})
+    words.update({s.criterion: s.words for s in met})
+    return [SlotSet("criteria_words", words)]
 
 
 class ValidateSecondOpinionForm(FormValidationAction):
@@ -67,23 +109,26 @@ class ValidateSecondOpinionForm(FormValidationAction):
         if requested is not None:
             answered = answer_digression(dispatcher, tracker, domain)
             if answered is not None:
-                # Answered; setting the asked criterion to None asks it again.
-                return [SlotSet(requested, None), *answered]
-        update = criteria_update(tracker)
-        newly_met = [
-            criterion.summary
-            for criterion in criteria()
-            if update.get(criterion.id) is True
-            and criterion.id != requested
-            and tracker.get_slot(criterion.id) is not True
-        ]
+                # Answered; criteria the same message stated are kept (and said back), and
+                # the asked criterion, if still unknown, is asked again.
+                stated = {
+                    criterion: value
+                    for criterion, value in criteria_update(tracker).items()
+                    if value is not None
+                }
+                again = [] if requested in stated else [SlotSet(requested, None)]
+                return [
+                    *said_back(dispatcher, tracker),
+                    *(SlotSet(criterion, value) for criterion, value in stated.items()),
+                    *again,
+                    *answered,
+                ]
         if requested is None:
             say(dispatcher, "second_opinion_intro")
-        if newly_met:
-            say(dispatcher, "criteria_noted", summaries=join_summaries(newly_met))
-        events: list[EventType] = []
+        events: list[EventType] = said_back(dispatcher, tracker)
+        update = criteria_update(tracker)
         if requested in update and update[requested] is None:
-            events = misunderstood(dispatcher, tracker, "please_answer_yes_no", "offer_person")
+            events += misunderstood(dispatcher, tracker, "please_answer_yes_no", "offer_person")
         return [*events, *await super().run(dispatcher, tracker, domain)]
 
     def _extract(self, criterion: str, tracker: Tracker) -> dict[str, Any]:

@@ -101,3 +101,21 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
         for e in events
         if e.get("event") == "slot" and e["name"] != MISUNDERSTOOD_SLOT
     }
+
+
+def nlu_entities(text: str) -> list[dict[str, Any]]:
+    """The entities the NLU's deterministic readers give `text` (catalog, description,
+    criteria), as the actions receive them from a real parse."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from understanding.components import ProcedureCatalogExtractor
+    from understanding.readers import CriteriaExtractor, DescriptionExtractor
+
+    message = Message(data={"text": text, "entities": []})
+    for component in (
+        ProcedureCatalogExtractor({"catalog": None}),
+        DescriptionExtractor({"descriptions": None}),
+        CriteriaExtractor({"criteria": None}),
+    ):
+        component.process([message])
+    return list(message.get("entities"))

@@ -158,7 +158,16 @@ async def test_finish_after_all_five_completes_and_hands_off(dispatcher, make_tr
     assert handoff["reason"] == "second_opinion"
     assert handoff["urgency"] == "normal"
     assert handoff["summary"]["criteria_met"] == ["doctor_warned", "lost_confidence"]
-    assert set(handoff["summary"]) == {"asked", "criteria_met", "language", "procedure"}
+    assert set(handoff["summary"]) == {
+        "asked",
+        "criteria_met",
+        "criteria_words",
+        "language",
+        "procedure",
+        "body_part",
+        "understood",
+        "purpose",
+    }
     assert not any(char.isdigit() for char in texts(dispatcher)[0])  # no invented case number
     assert all(slot_events(events)[f"consent_{n}"] is None for n in range(1, 6))
 

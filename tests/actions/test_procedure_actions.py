@@ -7,7 +7,7 @@ import pytest
 from actions import procedure_actions
 from actions.procedure_actions import ActionAnswerProcedure, ActionAnswerPurpose
 from actions.procedures import Procedure, PurposeAnswer
-from tests.actions.conftest import custom_payloads, slot_events
+from tests.actions.conftest import custom_payloads, nlu_entities, slot_events
 
 BREAST_LIFT = Procedure(
     id="breast_lift",
@@ -40,6 +40,7 @@ KNOWN = {
 @pytest.fixture(autouse=True)
 def fake_knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answers come from a fixed knowledge, independent of content/procedures.yml."""
+
     def find(text: str) -> Procedure | None:
         named = [term for term in KNOWN if term in text.lower()]
         return KNOWN[max(named, key=len)] if named else None
@@ -136,14 +137,32 @@ async def test_purpose_given_with_the_question_answers_at_once(dispatcher, make_
     assert "reconstructive" in dispatcher.messages[0]["text"]
 
 
-async def test_purpose_without_a_procedure_asks_which(dispatcher, make_tracker, domain):
+async def test_a_goal_without_a_part_or_procedure_asks_which_part(dispatcher, make_tracker, domain):
+    text = "mainly for looks"
+    tracker = make_tracker(text, "inform_purpose", entities=nlu_entities(text))
+    events = await ActionAnswerPurpose().run(dispatcher, tracker, domain)
+    [question] = dispatcher.messages
+    assert question["text"] == "Which part of the body would you like to change?"
+    assert [b["title"] for b in question["buttons"]] == [
+        "Face",
+        "Nose",
+        "Breasts",
+        "Belly / waist",
+        "Other",
+    ]
+    assert slot_events(events)["purpose"] == "appearance"
+
+
+async def test_a_purpose_button_with_nothing_asked_before_gives_the_seeds_rule(
+    dispatcher, make_tracker, domain
+):
     tracker = make_tracker(
-        "mainly for looks",
+        '/inform_purpose{"purpose":"function"}',
         "inform_purpose",
-        entities=[{"entity": "purpose", "value": "appearance"}],
+        entities=[{"entity": "purpose", "value": "function"}],
     )
     await ActionAnswerPurpose().run(dispatcher, tracker, domain)
-    assert "Which procedure" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["text"].startswith("Then it is **reconstructive plastic**")
 
 
 async def test_unknown_procedure_does_not_guess_and_offers_a_person(

@@ -30,8 +30,12 @@ async def test_request_human_hands_off(dispatcher, make_tracker, domain):
     assert handoff["summary"] == {
         "asked": "lipo cosmetic hai kya",
         "criteria_met": [],
+        "criteria_words": {},
         "language": "hinglish",
         "procedure": "liposuction",
+        "body_part": None,
+        "purpose": None,
+        "understood": None,
     }
     assert texts(dispatcher)
 

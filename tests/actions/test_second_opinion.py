@@ -7,38 +7,85 @@ from actions.second_opinion import (
     ActionSecondOpinionResult,
     ValidateSecondOpinionForm,
 )
-from tests.actions.conftest import slot_events, texts
+from tests.actions.conftest import nlu_entities, slot_events, texts
 
 CRITERIA = ("unclear_diagnosis", "not_responding", "doctor_warned", "lost_confidence")
 
 
-async def test_first_message_fills_two_criteria(dispatcher, make_tracker, domain):
-    tracker = make_tracker(
-        "my surgeon says the operation is risky and I don't trust him", "inform_criteria"
+def said(make_tracker, text: str, intent: str, **kwargs):
+    """A tracker whose latest message carries the entities the NLU readers give it."""
+    return make_tracker(text, intent, entities=nlu_entities(text), **kwargs)
+
+
+async def test_first_message_fills_two_criteria_and_says_them_back(
+    dispatcher, make_tracker, domain
+):
+    text = "my surgeon says the operation is risky and I don't trust him"
+    events = await ValidateSecondOpinionForm().run(
+        dispatcher, said(make_tracker, text, "inform_criteria"), domain
     )
-    events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"doctor_warned": True, "lost_confidence": True}
-    assert any("risky" in t and "lost confidence" in t for t in texts(dispatcher))
+    slots = slot_events(events)
+    assert {k: v for k, v in slots.items() if k in CRITERIA} == {
+        "doctor_warned": True,
+        "lost_confidence": True,
+    }
+    assert slots["criteria_words"] == {"doctor_warned": "risky", "lost_confidence": "don't trust"}
+    back = [t for t in texts(dispatcher) if t.startswith("You said")]
+    assert back == [
+        "You said the doctor called it risky and you have lost trust in your doctor or "
+        "hospital: those are 2 of the reasons a second opinion helps."
+    ]
 
 
-async def test_criterion_entity_fills_without_keywords(dispatcher, make_tracker, domain):
-    tracker = make_tracker(
-        "mere doctor sahab pe ab yakeen nahi raha",
+async def test_a_negated_criterion_is_known_not_met_and_said_back(dispatcher, make_tracker, domain):
+    text = "my doctor is great, I trust him, but the tablets have not helped for months"
+    events = await ValidateSecondOpinionForm().run(
+        dispatcher,
+        said(make_tracker, text, "inform_criteria", slots={"requested_slot": "unclear_diagnosis"}),
+        domain,
+    )
+    slots = slot_events(events)
+    assert slots["lost_confidence"] is False and slots["not_responding"] is True
+    assert "unclear_diagnosis" not in slots  # still unknown: asked next
+    assert "You said you trust your doctor, so I won't ask about that." in texts(dispatcher)
+
+
+async def test_a_criterion_already_met_is_not_said_back_again(dispatcher, make_tracker, domain):
+    tracker = said(
+        make_tracker,
+        "the doctors still can't figure out what it is",
         "inform_criteria",
-        entities=[{"entity": "criterion", "value": "lost_confidence"}],
+        slots={"requested_slot": "not_responding", "unclear_diagnosis": True},
     )
-    events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"lost_confidence": True}
+    await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
+    assert not [t for t in texts(dispatcher) if t.startswith("You said")]
 
 
-async def test_hinglish_keywords_fill(dispatcher, make_tracker, domain):
-    tracker = make_tracker(
+async def test_hinglish_fills(dispatcher, make_tracker, domain):
+    tracker = said(
+        make_tracker,
         "doctor bola khatarnak hai aur dawai kaam nahi kar rahi",
         "inform_criteria",
         slots={"requested_slot": "unclear_diagnosis"},
     )
     events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"doctor_warned": True, "not_responding": True}
+    slots = slot_events(events)
+    assert {k: v for k, v in slots.items() if k in CRITERIA} == {
+        "doctor_warned": True,
+        "not_responding": True,
+    }
+
+
+async def test_diets_criterion_entities_alone_fill_nothing(dispatcher, make_tracker, domain):
+    # The criteria reader reads negation; DIET's tags do not, so they are not used.
+    tracker = make_tracker(
+        "it is not risky at all",
+        "inform_criteria",
+        entities=[{"entity": "criterion", "value": "doctor_warned", "extractor": "DIETClassifier"}],
+        slots={"requested_slot": "unclear_diagnosis"},
+    )
+    events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
+    assert "doctor_warned" not in slot_events(events)
 
 
 async def test_yes_fills_only_the_criterion_asked(dispatcher, make_tracker, domain):
@@ -48,11 +95,15 @@ async def test_yes_fills_only_the_criterion_asked(dispatcher, make_tracker, doma
 
 
 async def test_no_with_free_text_fills_both(dispatcher, make_tracker, domain):
-    tracker = make_tracker(
-        "no, but he did say it's rare", "deny", slots={"requested_slot": "not_responding"}
+    tracker = said(
+        make_tracker,
+        "no, but he did say it's rare",
+        "deny",
+        slots={"requested_slot": "not_responding"},
     )
     events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"not_responding": False, "doctor_warned": True}
+    slots = slot_events(events)
+    assert (slots["not_responding"], slots["doctor_warned"]) == (False, True)
 
 
 async def test_button_payload_text_is_not_searched(dispatcher, make_tracker, domain):
