@@ -54,9 +54,7 @@ def render_card(
     """HTML card: everything a staff member needs to pick the case up."""
     summary = case.summary or {}
     none = message("staff.none")
-    criteria = (
-        ", ".join(str(c).replace("_", " ") for c in summary.get("criteria_met") or []) or none
-    )
+    criteria = ", ".join(_criteria(summary)) or none
     consent_lines = [
         message(
             "staff.consent_line",
@@ -83,11 +81,27 @@ def render_card(
         language=escape(str(summary.get("language") or none)),
         reason=escape(reason_label(case)),
         asked=escape(str(summary.get("asked") or none)[:300]),
-        criteria=escape(criteria),
+        understood=escape(str(summary.get("understood") or none)),
+        criteria=criteria,
         consent="\n".join(consent_lines) or none,
         last_messages="\n".join(message_lines) or none,
         status=status_line(case, holder_name),
     )
+
+
+def _criteria(summary: Mapping[str, object]) -> list[str]:
+    """Each criterion met, escaped, with the patient's own words for it when kept."""
+    words = summary.get("criteria_words")
+    said = words if isinstance(words, Mapping) else {}
+    shown = []
+    for criterion in summary.get("criteria_met") or []:  # type: ignore[attr-defined]
+        label = escape(str(criterion).replace("_", " "))
+        if said.get(criterion):
+            label = message(
+                "staff.criterion_words", criterion=label, words=escape(str(said[criterion])[:120])
+            )
+        shown.append(label)
+    return shown
 
 
 def render_queue(cases: Sequence[CaseRef], names: Mapping[int, str], now: datetime) -> str:

@@ -118,12 +118,21 @@ def transcript_html(rows: Sequence[Row], patient_name: str) -> Markup:
     return Markup("\n".join(items))
 
 
+# Shown on their own (the criteria list) or through `understood`.
+_LISTED_APART = frozenset({"criteria_met", "criteria_words", "body_part", "purpose"})
+
+
 def _summary_items(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The handoff summary as label/value pairs; the criteria are listed on their own."""
-    labels = {"asked": "Asked", "procedure": "Procedure", "language": "Language"}
+    labels = {
+        "asked": "Asked",
+        "understood": "Understood",
+        "procedure": "Procedure",
+        "language": "Language",
+    }
     items = [(label, str(summary[key])) for key, label in labels.items() if summary.get(key)]
     for key, value in summary.items():
-        if key not in labels and key != "criteria_met" and value not in (None, "", [], {}):
+        if key not in labels and key not in _LISTED_APART and value not in (None, "", [], {}):
             items.append((key.replace("_", " ").capitalize(), str(value)))
     return items
 
@@ -176,6 +185,7 @@ async def case_page(request: Request) -> Response:
     patient_name = case.patient_name if case.patient_name is not None else ERASED_NAME
     summary = dict(case.summary or {})
     wording = criteria_wording()
+    said = summary.get("criteria_words") if isinstance(summary.get("criteria_words"), dict) else {}
     view = {
         **case_view(case, now),
         "closed": time_text(case.closed_at),
@@ -191,7 +201,7 @@ async def case_page(request: Request) -> Response:
             case=view,
             summary=_summary_items(summary),
             criteria=[
-                (criterion, wording.get(criterion, criterion))
+                (criterion, wording.get(criterion, criterion), said.get(criterion) or "")
                 for criterion in summary.get("criteria_met") or []
             ],
             transcript=transcript_html(messages, patient_name),

@@ -97,8 +97,10 @@ async def full_case(repository: Repository, staff_id: int) -> CaseRef:
         summary={
             "asked": "Is the surgery risky?",
             "criteria_met": ["unclear_diagnosis", "doctor_warned"],
+            "criteria_words": {"unclear_diagnosis": "nobody can say what it is"},
             "language": "en",
             "procedure": "rhinoplasty",
+            "understood": "a nose job (rhinoplasty) after an injury",
         },
     )
     await say(

@@ -45,6 +45,13 @@ async def test_case_page_shows_summary_and_criteria(
     assert "Your diagnosis is unclear" in html
     assert "Doctor mentions the following words: Rare, Life-Threatening or Risky" in html
     assert "lost confidence" not in html
+    # What the assistant understood, and the patient's own words for a criterion met.
+    assert "<dt>Understood</dt><dd>a nose job (rhinoplasty) after an injury</dd>" in html
+    assert (
+        '<li data-criterion="unclear_diagnosis">Your diagnosis is unclear: '
+        '<q class="patient-words">nobody can say what it is</q></li>'
+    ) in html
+    assert "Criteria words" not in html
 
 
 async def test_transcript_in_order_with_authors_and_media_as_references(
