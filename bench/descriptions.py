@@ -37,7 +37,9 @@ SPECIALIST_SETS = ("specialist_questions.yml",)
 SECOND_SPECIALIST_SETS = ("second_specialist_questions.yml",)
 RIGHT_TARGET = 0.95
 QUESTION_LIMIT = 0.05
-_QUESTION_PAYLOADS = ("/inform_purpose", "/inform_body_part")
+# The buttons of a clarifying question: the purpose, or the part (a procedure question
+# that names a body part).
+_QUESTION_PAYLOADS = ("/inform_purpose", '/ask_procedure_category{"body_part"')
 # The specialist answer of seed 004: a board-certified cosmetic dermatologist for skin
 # treatments without surgery, surgery to repair or rebuild, and the doctor's qualifications.
 _SPECIALIST_MARKS = ("dermatologist", "qualif")
