@@ -34,12 +34,27 @@ class Said:
 
 
 def criteria_said(tracker: Tracker) -> list[Said]:
-    """The criteria the latest message meets or denies (the NLU's criteria reader)."""
-    text = str(tracker.latest_message.get("text") or "")
-    if text.startswith("/") or latest_intent(tracker) in INTERRUPT_INTENTS:
+    """The criteria the latest message meets or denies (the NLU's criteria reader); when
+    the check starts, also those the patient told before it in this session ("the tablets
+    don't help", then *Second opinion*): what was said is not asked."""
+    if latest_intent(tracker) in INTERRUPT_INTENTS:
+        return []
+    starting = tracker.get_slot("requested_slot") is None
+    messages = _earlier_messages(tracker) if starting else []
+    messages.append(tracker.latest_message)
+    said: dict[str, Said] = {}
+    for message in messages:
+        for found in _said_in(message):
+            said[found.criterion] = found  # the latest word on each criterion stands
+    return list(said.values())
+
+
+def _said_in(message: dict[str, Any]) -> list[Said]:
+    text = str(message.get("text") or "")
+    if text.startswith("/"):
         return []
     found: list[Said] = []
-    for entity in tracker.latest_message.get("entities", []):
+    for entity in message.get("entities") or []:
         kind = entity.get("entity")
         if entity.get("extractor") != CRITERIA_EXTRACTOR or kind not in _KINDS:
             continue
@@ -49,6 +64,17 @@ def criteria_said(tracker: Tracker) -> list[Said]:
             Said(str(entity["value"]), kind == "criterion", words, str(entity.get("said") or ""))
         )
     return found
+
+
+def _earlier_messages(tracker: Tracker) -> list[dict[str, Any]]:
+    """What the patient wrote in this session before the latest message, oldest first."""
+    earlier: list[dict[str, Any]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            earlier = []
+        elif event.get("event") == "user":
+            earlier.append(dict(event.get("parse_data") or {}, text=event.get("text")))
+    return earlier[:-1]
 
 
 def criteria_update(tracker: Tracker) -> dict[str, bool | None]:

@@ -204,9 +204,7 @@ async def generalisation(agent: Any) -> list[str]:
     lines: list[str] = []
     outcomes = await conversations.ask_all([i.text for i in urgent])
     raised = [i for i, o in zip(urgent, outcomes, strict=True) if emergency_right(i, o)]
-    asked = [
-        i for i, o in zip(urgent, outcomes, strict=True) if o.checked and i not in raised
-    ]
+    asked = [i for i, o in zip(urgent, outcomes, strict=True) if o.checked and i not in raised]
     missed = [i for i in urgent if i not in raised and i not in asked]
     lines.append(
         f"fresh emergencies: {len(raised)}/{len(urgent)} raised at once, {len(asked)} asked "
@@ -217,9 +215,7 @@ async def generalisation(agent: Any) -> list[str]:
     outcomes = await conversations.ask_all([i.text for i in calm])
     alarms = [i for i, o in zip(calm, outcomes, strict=True) if o.alarm]
     checks = [i for i, o in zip(calm, outcomes, strict=True) if o.checked and not o.alarm]
-    lines.append(
-        f"fresh ordinary: {len(alarms)}/{len(calm)} false alarms, {len(checks)} asked"
-    )
+    lines.append(f"fresh ordinary: {len(alarms)}/{len(calm)} false alarms, {len(checks)} asked")
     lines += [f"FALSE ALARM fresh {i.text!r}" for i in alarms]
     lines += [f"ASKED fresh {i.text!r}" for i in checks]
     return lines
@@ -233,15 +229,20 @@ async def generalisation_of_model(model: Path) -> list[str]:
         return await generalisation(await load_agent(model, actions.webhook_url))
 
 
-def component_latency_ms(texts: Sequence[str]) -> list[float]:
-    """Milliseconds our two pipeline components take per message (DIET's reading given)."""
+def component_latency_ms(texts: Sequence[str], added: bool = False) -> list[float]:
+    """Milliseconds our pipeline components take per message (DIET's reading given): the
+    catalog, the description and criteria readers and the arbiter; `added`: the two
+    readers alone (issue 21)."""
     from rasa.shared.nlu.training_data.message import Message
 
     from understanding.components import ProcedureCatalogExtractor, TriageIntentArbiter
+    from understanding.readers import CriteriaExtractor, DescriptionExtractor
 
-    extractor = ProcedureCatalogExtractor({"catalog": None})
-    arbiter = TriageIntentArbiter(
-        {"emergency_confidence": None, "red_flags": None, "cues": None}
+    components = (
+        ProcedureCatalogExtractor({"catalog": None}),
+        DescriptionExtractor({"descriptions": None}),
+        CriteriaExtractor({"criteria": None}),
+        TriageIntentArbiter({"emergency_confidence": None, "red_flags": None, "cues": None}),
     )
     timings: list[float] = []
     for text in texts:
@@ -249,9 +250,12 @@ def component_latency_ms(texts: Sequence[str]) -> list[float]:
         message = Message(
             data={"text": text, "intent": reading, "intent_ranking": [reading], "entities": []}
         )
+        timed = components[1:3] if added else components
+        if added:
+            components[0].process([message])
         started = time.perf_counter()
-        extractor.process([message])
-        arbiter.process([message])
+        for component in timed:
+            component.process([message])
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -262,14 +266,27 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def latency_lines() -> list[str]:
+    from bench.criteria import FIRST_SETS as CRITERIA_SETS
+    from bench.criteria import paraphrases
+    from bench.descriptions import FIRST_SETS as DESCRIPTION_SETS
+    from bench.descriptions import descriptions
+
     texts = [q.text for q in coverage_questions()] + [i.text for i in emergencies() + ordinary()]
+    texts += [d.text for d in descriptions(DESCRIPTION_SETS)]
+    texts += [p.text for p in paraphrases(CRITERIA_SETS)]
     component_latency_ms(texts[:200])  # warm: caches and compiled patterns
-    timings = component_latency_ms(texts)
-    return [
-        f"components per message over {len(texts)} messages: p50 "
-        f"{percentile(timings, 0.5):.3f} ms, p95 {percentile(timings, 0.95):.3f} ms, "
-        f"max {max(timings):.2f} ms"
-    ]
+    lines = []
+    for what, added in (
+        ("all four of the project's", False),
+        ("the description and criteria", True),
+    ):
+        timings = component_latency_ms(texts, added)
+        lines.append(
+            f"{what} pipeline components per message over {len(texts)} messages: p50 "
+            f"{percentile(timings, 0.5):.3f} ms, p95 {percentile(timings, 0.95):.3f} ms, "
+            f"max {max(timings):.2f} ms"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,15 +96,16 @@ _VAGUER_THAN_A_DESCRIPTION = frozenset(
     }
 )
 # DIET's readings the criteria said in the patient's words are more specific than.
-_VAGUER_THAN_A_SITUATION = (_VAGUER_THAN_A_DESCRIPTION - {"ask_consent_question"}) | {
+_VAGUER_THAN_A_SITUATION = _VAGUER_THAN_A_DESCRIPTION | {
     "ask_procedure_category",
     "ask_practical",  # DIET's guess only: a practical question's own cue decides first
     "not_urgent",
 }
-# The entities of a description that point to a procedure question: what it is, what
-# happened; a `purpose` alone ("I want to look younger") asks which part, but stays a
-# purpose where DIET read one; `description` says only that something is wrong.
-_DESCRIBING = frozenset({"procedure", "body_part", "cause"})
+# A body part or a procedure a description points to makes a procedure question; a cause
+# alone, only where no situation for the second-opinion check is told with it or where
+# the message asks plastic or cosmetic by name; a
+# `purpose` alone ("I want to look younger") asks which part, but stays a purpose where
+# DIET read one; `description` says only that something is wrong.
 _UNCLEAR = "description"
 
 # Questions of their own that may name a procedure ("pimple marks, cream or laser?").
@@ -193,7 +194,12 @@ class TriageIntentArbiter(ContentComponent):
             return
         names_procedure = bool(entities_from(message, CATALOG_EXTRACTOR, "procedure"))
         read = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in entities_from(message, DESCRIPTION_EXTRACTOR)}
-        describes = bool(read & _DESCRIBING)
+        meets = bool(entities_from(message, CRITERIA_EXTRACTOR, "criterion"))
+        # A cause alone beside a situation told ("nobody knows what this illness is") is
+        # the situation's, not a question about plastic surgery.
+        describes = bool(read & {"procedure", "body_part"}) or (
+            "cause" in read and (not meets or self._cues.names_a_category(text))
+        )
         asks_category = self._cues.asks_category(text)
         model_intent, model_confidence = model_reading(message)
         if model_intent == "emergency":
@@ -223,11 +229,12 @@ class TriageIntentArbiter(ContentComponent):
             and not asks_category
             and current in _PRACTICAL_OVERRIDES
             and not (current == "request_second_opinion" and topic in _SECOND_OPINION_TOPICS)
+            # "they only want money": a situation told, where DIET read no question
+            and not (meets and current != "ask_practical")
         ):
             set_intent(message, "ask_practical", 1.0)
             add_entity(message, _whole("topic", topic, text))
             return
-        meets = bool(entities_from(message, CRITERIA_EXTRACTOR, "criterion"))
         if names_procedure:
             if not self._carries_procedure(current, text, message, meets):
                 set_intent(message, "ask_procedure_category", 1.0)

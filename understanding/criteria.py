@@ -74,10 +74,11 @@ class CriteriaReader:
         """Each criterion the message meets or denies, once, in the message's order; a
         criterion both met and denied ("I trust her, but I doubt the hospital") is met."""
         clauses = self._lexicon.clauses(text)
-        neutral = self._neutral.hits(self._neutral.clauses(text))
+        found = self._lexicon.hits(clauses)
+        neutral = self._neutral.hits(self._neutral.clauses(text)) if found else []
         hits = [
             hit
-            for hit in self._lexicon.hits(clauses)
+            for hit in found
             # "my blood group is rare", "I rarely get ill": words that only look like one.
             if not any(n.start <= hit.start and hit.end <= n.end for n in neutral)
             if self._states(hit, clauses[hit.clause])

@@ -33,6 +33,7 @@ class Cues:
         specialist: str,
         own_case: str,
         procedure_head: str,
+        category_named: str,
     ) -> None:
         self._category = _compile(category_question)
         self._practical = {topic: _compile(pattern) for topic, pattern in practical.items()}
@@ -41,10 +42,15 @@ class Cues:
         self._specialist = _compile(specialist)
         self._own_case = _compile(own_case)
         self._procedure_head = re.compile(rf"^(?:{procedure_head})$")
+        self._category_named = _compile(category_named)
 
     def asks_category(self, text: str) -> bool:
         """Whether the message asks which category something is."""
         return bool(self._category.search(flat(text)))
+
+    def names_a_category(self, text: str) -> bool:
+        """Whether the message says plastic, cosmetic or reconstructive."""
+        return bool(self._category_named.search(flat(text)))
 
     def asks_second_opinion(self, text: str) -> bool:
         return bool(self._second_opinion.search(flat(text)))
@@ -99,4 +105,5 @@ def cues(path: Path = DEFAULT_PATH) -> Cues:
         document["specialist"],
         document["own_case"],
         document["procedure_head"],
+        document["category_named"],
     )

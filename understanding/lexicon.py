@@ -23,6 +23,7 @@ straighten it" answers a question, it is no double negative.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ _TWO_EDITS_FROM = 9
 _NEGATION_BEFORE = 3
 _NEGATION_AFTER = 2
 _NUKTA = "\u093c"
+_CORRECTED_CACHE = 20_000
 # Prefixes are indexed by this many first letters: every `word*` needs at least so many.
 _PREFIX_KEY = 3
 
@@ -146,6 +148,8 @@ class Lexicon:
             for word in sorted(vocabulary)
             if len(word) >= _FUZZY_MIN_CHARS and word.isascii() and word.isalpha()
         )
+        # Patients use the same words again and again: each is corrected once.
+        self._corrected = functools.lru_cache(maxsize=_CORRECTED_CACHE)(self._correct)
 
     def clauses(self, text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Clause]:
         """The message's clauses, typos corrected; words inside `skip` spans are left out
@@ -215,7 +219,7 @@ class Lexicon:
             or any(w in self._before or w in self._after for w in inside)
         )
 
-    def _corrected(self, word: str) -> str:
+    def _correct(self, word: str) -> str:
         """The lexicon's word a typo stands for, or the word itself."""
         if len(word) < _FUZZY_MIN_CHARS or word in self._known or not word.isascii():
             return word

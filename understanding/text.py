@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ class Token:
     start: int  # offsets in the original message
     end: int
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """The word as a catalog term is compared: singular."""
+        """The word as a catalog term is compared: singular (computed once per token)."""
         return singular(self.text)
 
 

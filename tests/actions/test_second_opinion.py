@@ -7,7 +7,7 @@ from actions.second_opinion import (
     ActionSecondOpinionResult,
     ValidateSecondOpinionForm,
 )
-from tests.actions.conftest import nlu_entities, slot_events, texts
+from tests.actions.conftest import nlu_entities, slot_events, texts, user_event
 
 CRITERIA = ("unclear_diagnosis", "not_responding", "doctor_warned", "lost_confidence")
 
@@ -152,3 +152,15 @@ async def test_result_with_none_met_still_lets_the_patient_go_on(dispatcher, mak
     [message] = dispatcher.messages
     assert "none of the usual reasons" in message["text"]
     assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/request_human"]
+
+
+async def test_criteria_told_before_the_check_are_not_asked(dispatcher, make_tracker, domain):
+    told = "the tablets have not helped for months"
+    earlier = user_event(told, "inform_criteria", nlu_entities(told))
+    tracker = make_tracker("/request_second_opinion", "request_second_opinion", history=[earlier])
+    events = await ValidateSecondOpinionForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["not_responding"] is True
+    assert (
+        "You said the treatment has not helped: that is one of the reasons a second opinion "
+        "helps." in texts(dispatcher)
+    )
