@@ -108,6 +108,9 @@ _VAGUER_THAN_A_SITUATION = _VAGUER_THAN_A_DESCRIPTION | {
 # DIET read one; `description` says only that something is wrong.
 _UNCLEAR = "description"
 
+# Answers to a question the assistant asked, kept beside a description ("no, my nose was
+# broken"): the forms read them.
+_ANSWERS = frozenset({"affirm", "deny", "not_urgent", "feel_unwell"})
 # Questions of their own that may name a procedure ("pimple marks, cream or laser?").
 _OWN_QUESTIONS = frozenset({"ask_dermatology", "ask_certification"})
 # "skin rejuvenation karwana?": a name and a word or two is a question about the name.
@@ -243,10 +246,10 @@ class TriageIntentArbiter(ContentComponent):
             # second-opinion check's, even beside a body part or a skin word.
             set_intent(message, "inform_criteria", 1.0)
         elif describes:
-            # A description that asks its category is a procedure question even where it
-            # also tells a situation ("the wound won't heal, what surgery is that?").
-            if (current in _VAGUER_THAN_A_DESCRIPTION and not meets) or (
-                asks_category and not self._carries_procedure(current, text, message, False)
+            # A description is a procedure question, as a name is, unless DIET's reading is
+            # confirmed by the message's own words or answers a question (yes, no).
+            if current not in _ANSWERS and not self._carries_procedure(
+                current, text, message, False
             ):
                 set_intent(message, "ask_procedure_category", 1.0)
         elif meets and current in _VAGUER_THAN_A_SITUATION:

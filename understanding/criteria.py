@@ -39,6 +39,9 @@ class _Group:
     criterion: str
     kind: str  # "sign" | "denial"
     said: str
+    # A context the message must also mention ("treatment": "it got worse" is no failed
+    # treatment unless a treatment is spoken of), or None.
+    needs: str | None
 
 
 class CriteriaReader:
@@ -53,7 +56,10 @@ class CriteriaReader:
             for kind, key in ((_SIGN, "signs"), (_DENIAL, "denials")):
                 for index, group in enumerate(criterion.get(key) or ()):
                     name = f"{cid}/{kind}/{index}"
-                    self._groups[name] = _Group(cid, kind, str(group["said"]))
+                    needs = group.get("needs")
+                    self._groups[name] = _Group(
+                        cid, kind, str(group["said"]), str(needs) if needs else None
+                    )
                     phrases[name] = list(group["phrases"])
             denials = criterion.get("denials") or ()
             if not denials:
@@ -69,6 +75,13 @@ class CriteriaReader:
         self._hypothetical = frozenset(str(w) for w in document["hypothetical"])
         self._reporting = frozenset(str(w) for w in document["reporting"])
         self._neutral = Lexicon({"neutral": list(document.get("neutral") or ())}, (), (), ())
+        contexts = dict(document.get("contexts") or {})
+        self._contexts = Lexicon(
+            {name: list(phrases) for name, phrases in contexts.items()}, (), ()
+        )
+        unknown = {g.needs for g in self._groups.values() if g.needs} - set(contexts)
+        if unknown:
+            raise ValueError(f"criteria: unknown contexts {sorted(unknown)}")
 
     def read(self, text: str) -> list[CriterionFinding]:
         """Each criterion the message meets or denies, once, in the message's order; a
@@ -76,6 +89,9 @@ class CriteriaReader:
         clauses = self._lexicon.clauses(text)
         found = self._lexicon.hits(clauses)
         neutral = self._neutral.hits(self._neutral.clauses(text)) if found else []
+        if any(self._groups[hit.concept].needs for hit in found):
+            spoken = {h.concept for h in self._contexts.hits(self._contexts.clauses(text))}
+            found = [hit for hit in found if self._groups[hit.concept].needs in (None, *spoken)]
         hits = [
             hit
             for hit in found

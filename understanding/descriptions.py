@@ -193,8 +193,8 @@ class DescriptionReader:
         )
 
     def _outermost(self, hits: Sequence[Hit]) -> list[Hit]:
-        """Hits without a cause or goal inside a longer phrase of another concept: "burns
-        away the outer skin" is a skin treatment, not a burn."""
+        """Hits without a cause or goal inside a longer phrase of a treatment for looks:
+        "burns away the outer skin" is a skin treatment, not a burn."""
         weighing = self._ids["causes"] | self._ids["goals"]
         return [
             hit
@@ -202,7 +202,7 @@ class DescriptionReader:
             if hit.concept not in weighing
             or not any(
                 other.concept != hit.concept
-                and other.concept not in self._ids["parts"]
+                and self._condition_purpose.get(other.concept) == APPEARANCE
                 and other.start <= hit.start
                 and hit.end <= other.end
                 and (other.end - other.start) > (hit.end - hit.start)

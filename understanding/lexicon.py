@@ -11,8 +11,8 @@ criteria (`understanding/criteria.py`) write their words as **phrases** in `cont
 - `~N` stands for up to N words of any kind in between;
 - Latin, Hinglish and Devanagari alike; a typo in a Latin word of five letters or more is
   forgiven as the catalog forgives one (understanding/catalog.py): one edit up to eight
-  letters, two from nine, never on an everyday English word (understanding/everyday.py),
-  a word of `never_typos` (Hinglish ones) or one the lexicon knows.
+  letters, two from nine, towards an English word only, never on an everyday English word
+  (understanding/everyday.py), a word of `never_typos` or one the lexicon knows.
 
 A phrase is **negated** when a negation word stands up to three words before it in its
 clause ("no injury", "not for looks"), inside it ("skin is not tight" for `skin ~3
@@ -143,10 +143,12 @@ class Lexicon:
                     else:
                         self._by_word[anchor].append(compiled)
         self._known = frozenset(vocabulary) | frozenset(never_typos) | negations
+        # Only English words are typo targets: Hinglish spellings vary too freely for one
+        # edit to mean a typo ("daano" is no "daant"), so their variants are listed.
         self._targets = tuple(
             word
             for word in sorted(vocabulary)
-            if len(word) >= _FUZZY_MIN_CHARS and word.isascii() and word.isalpha()
+            if len(word) >= _FUZZY_MIN_CHARS and word.isascii() and word in everyday_words()
         )
         # Patients use the same words again and again: each is corrected once.
         self._corrected = functools.lru_cache(maxsize=_CORRECTED_CACHE)(self._correct)

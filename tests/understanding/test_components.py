@@ -79,13 +79,30 @@ def test_diet_emergency_on_a_procedure_question_gives_way() -> None:
 
 
 def test_diet_feeling_unwell_on_calm_symptoms_gives_way_too() -> None:
-    message = parsed("no bleeding now, just a small scar", "feel_unwell", 0.9, "inform_criteria")
+    message = parsed("no bleeding now, just a question", "feel_unwell", 0.9, "inform_criteria")
     assert intent_of(message) == "inform_criteria"
 
 
 def test_diet_emergency_on_calm_symptoms_gives_way_to_its_next_reading() -> None:
-    message = parsed("no bleeding now, just a small scar", "emergency", 0.99, "inform_criteria")
+    message = parsed("no bleeding now, just a question", "emergency", 0.99, "inform_criteria")
     assert intent_of(message) == "inform_criteria"
+
+
+def test_diet_emergency_beside_a_described_part_still_asks() -> None:
+    # A description never lowers DIET's emergency guess: "Is this happening right now?"
+    message = parsed("my face feels numb and my lips are drooping", "emergency", 0.99)
+    assert intent_of(message) == "feel_unwell"
+
+
+@pytest.mark.parametrize("diet_intent", ["request_second_opinion", "nlu_fallback", "greet"])
+def test_a_description_is_a_procedure_question_unless_diet_is_confirmed(
+    diet_intent: str,
+) -> None:
+    message = parsed(
+        "lost my right breast to cancer last year, can they make a new one?", diet_intent
+    )
+    assert intent_of(message) == "ask_procedure_category"
+    assert entities_of(message, "procedure") == ["breast_reconstruction"]
 
 
 @pytest.mark.parametrize(
