@@ -109,8 +109,11 @@ _VAGUER_THAN_A_SITUATION = _VAGUER_THAN_A_DESCRIPTION | {
 _UNCLEAR = "description"
 
 # Answers to a question the assistant asked, kept beside a description ("no, my nose was
-# broken"): the forms read them.
-_ANSWERS = frozenset({"affirm", "deny", "not_urgent", "feel_unwell"})
+# broken"): the forms read them. (After "Is this happening right now?", "no, it's my old
+# burn scar" is answered as the procedure question it also is.)
+_ANSWERS = frozenset({"affirm", "deny"})
+# DIET's readings of a situation for the second-opinion check, kept where criteria are told.
+_SITUATIONS = frozenset({"inform_criteria", "request_second_opinion"})
 # Questions of their own that may name a procedure ("pimple marks, cream or laser?").
 _OWN_QUESTIONS = frozenset({"ask_dermatology", "ask_certification"})
 # "skin rejuvenation karwana?": a name and a word or two is a question about the name.
@@ -247,10 +250,18 @@ class TriageIntentArbiter(ContentComponent):
             set_intent(message, "inform_criteria", 1.0)
         elif describes:
             # A description is a procedure question, as a name is, unless DIET's reading is
-            # confirmed by the message's own words or answers a question (yes, no).
-            if current not in _ANSWERS and not self._carries_procedure(
-                current, text, message, False
-            ):
+            # confirmed by the message's own words, answers a question (yes, no), or asks
+            # whether a symptom beside it is happening now.
+            keeps = (
+                current in _ANSWERS
+                or (current == "feel_unwell" and reading.mentions)
+                or (current in _SITUATIONS and meets and not asks_category)
+                or (
+                    current not in _OWN_QUESTIONS
+                    and self._carries_procedure(current, text, message, False)
+                )
+            )
+            if not keeps:
                 set_intent(message, "ask_procedure_category", 1.0)
         elif meets and current in _VAGUER_THAN_A_SITUATION:
             set_intent(message, "inform_criteria", 1.0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,6 @@ class DescriptionReading:
     # Where the part was named (start, end); the first cause or goal decided the purpose.
     part_span: tuple[int, int] | None = None
     decisive: Finding | None = None
-    others: tuple[str, ...] = field(default_factory=tuple)  # further parts named
     # Only a part and "something is wrong": ask what it is for rather than say "usually".
     unclear: bool = False
 
@@ -75,10 +74,6 @@ class DescriptionReading:
     def found(self) -> bool:
         """Whether it says enough to answer from: a part, a procedure, or a cause."""
         return bool(self.part or self.procedure or self.causes)
-
-    @property
-    def cause(self) -> str | None:
-        return self.causes[0].concept if self.causes else None
 
 
 class DescriptionReader:
@@ -188,7 +183,6 @@ class DescriptionReader:
             procedure=rule.procedure if rule else None,
             part_span=(named[0].start, named[0].end) if named else None,
             decisive=decisive,
-            others=tuple(p.concept for p in named[1:]),
             unclear=purpose is None and rule is None and bool(said & self._unclear),
         )
 
@@ -259,8 +253,6 @@ class DescriptionReader:
             if part.usual not in ("cosmetic", "reconstructive"):
                 raise ValueError(f"descriptions: part {part.id!r} has usual {part.usual!r}")
 
-    def concepts(self, group: str) -> frozenset[str]:
-        return self._ids[group]
 
 
 def _first_of_each(hits: Iterable[Hit]) -> list[Finding]:
