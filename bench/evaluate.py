@@ -5,7 +5,8 @@
 
 Prints, with every miss, the independent sets of bench/understanding.py (every catalog
 procedure x synonym x template, the emergencies, the ordinary messages) run through the
-trained model and the real actions, and the added components' time per message; then the
+trained model and the real actions, and the added components' time per message; the
+description, specialist and criteria sets (bench/descriptions.py, bench/criteria.py); then the
 intent macro-F1 of the held-out set (tests/nlu/heldout.yml, never used for training) and
 of cross-validation over nlu/, and how long a full `rasa train` takes.
 """
@@ -107,6 +108,32 @@ def ensure_model() -> Path:
     return ensure()
 
 
+async def described_and_criteria() -> list[str]:
+    """The description, specialist and criteria sets, the first and the second blind pair
+    (bench/descriptions.py, bench/criteria.py), every miss printed."""
+    from typing import Any
+
+    from bench import criteria, descriptions
+    from bench.conversations import with_agent
+
+    async def run(agent: Any) -> list[str]:
+        return [
+            *await descriptions.measure(
+                agent, descriptions.FIRST_SETS, descriptions.SPECIALIST_SETS, "descriptions"
+            ),
+            *await descriptions.measure(
+                agent,
+                descriptions.SECOND_SETS,
+                descriptions.SECOND_SPECIALIST_SETS,
+                "second descriptions",
+            ),
+            *await criteria.measure(agent, criteria.FIRST_SETS, "criteria"),
+            *await criteria.measure(agent, criteria.SECOND_SETS, "second criteria"),
+        ]
+
+    return list(await with_agent(run))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -120,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
         report = asyncio.run(evaluate_model(ensure_model()))
         print("\n".join([*report.lines(), *latency_lines()]), flush=True)
+        print("\n".join(asyncio.run(described_and_criteria())), flush=True)
     with tempfile.TemporaryDirectory(prefix="evaluate-") as tmp:
         scratch = Path(tmp)
         if not args.skip_training_time:
