@@ -160,6 +160,12 @@ class ActionAnswerPurpose(Action):
         if named is not None:
             answer_procedure(dispatcher, named, purpose)
             return remember(named, purpose)
+        described = described_in(tracker)
+        if described.procedure or described.part:
+            # "My eyelids block my vision": the message's own description is answered.
+            answered = answer_description(dispatcher, tracker, described)
+            if answered is not None:
+                return answered
         if purpose is None:
             say(dispatcher, "ask_which_procedure")
             return []

@@ -256,6 +256,12 @@ class TriageIntentArbiter(ContentComponent):
                 current in _ANSWERS
                 or (current == "feel_unwell" and reading.mentions)
                 or (current in _SITUATIONS and meets and not asks_category)
+                # "for looks", "it got broken": a purpose for the procedure asked before,
+                # which the purpose answer applies (or reads the description itself).
+                or current == "inform_purpose"
+                # A skin question without a cause keeps the dermatologist's answer; with
+                # one ("my old burn is tight") it never gets it first.
+                or (current == "ask_dermatology" and "cause" not in read and not asks_category)
                 or (
                     current not in _OWN_QUESTIONS
                     and self._carries_procedure(current, text, message, False)
