@@ -259,9 +259,18 @@ class TriageIntentArbiter(ContentComponent):
                 # "for looks", "it got broken": a purpose for the procedure asked before,
                 # which the purpose answer applies (or reads the description itself).
                 or current == "inform_purpose"
-                # A skin question without a cause keeps the dermatologist's answer; with
-                # one ("my old burn is tight") it never gets it first.
-                or (current == "ask_dermatology" and "cause" not in read and not asks_category)
+                # A skin question (skin or face, or no part) without a cause keeps the
+                # dermatologist's answer; with one ("my old burn is tight") it never gets it
+                # first, nor a question about dimples or the body.
+                or (
+                    current == "ask_dermatology"
+                    and "cause" not in read
+                    and not asks_category
+                    and all(
+                        part.get("dermatology")
+                        for part in entities_from(message, DESCRIPTION_EXTRACTOR, "body_part")
+                    )
+                )
                 or (
                     current not in _OWN_QUESTIONS
                     and self._carries_procedure(current, text, message, False)

@@ -35,6 +35,7 @@ class Part:
     looks: str  # completes "it ..." when done for appearance
     repair: str  # completes "it ..." when done to restore form or function
     vague: bool
+    dermatology: bool  # a skin question about it keeps the dermatologist's answer
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class DescriptionReader:
                 str(p["looks"]),
                 str(p["repair"]),
                 bool(p.get("vague")),
+                bool(p.get("dermatology")),
             )
             for p in document["parts"]
         }
@@ -252,7 +254,6 @@ class DescriptionReader:
         for part in self.parts.values():
             if part.usual not in ("cosmetic", "reconstructive"):
                 raise ValueError(f"descriptions: part {part.id!r} has usual {part.usual!r}")
-
 
 
 def _first_of_each(hits: Iterable[Hit]) -> list[Finding]:

@@ -5,7 +5,7 @@ message as entities, beside the catalog's procedures:
   (understanding/descriptions.py): `body_part`, `cause`, `purpose` (appearance or function,
   in place of DIET's: a stated cause wins) and, where the catalog names none, the
   `procedure` it points to; `description` "unclear" where only something being wrong was
-  said (a `body_part` so said carries `unclear`);
+  said (a `body_part` so said carries `unclear`, and `dermatology` for skin and face);
 - `CriteriaExtractor`: the second-opinion criteria said in the patient's own words
   (understanding/criteria.py): `criterion` for one met, `criterion_denied` for one the
   patient said does not hold, each over the patient's words and with `said`, what the
@@ -80,6 +80,7 @@ def _reading_entities(reading: DescriptionReading) -> list[dict[str, Any]]:
                 *reading.part_span,
                 DESCRIPTION_EXTRACTOR,
                 unclear=reading.unclear,
+                dermatology=reading.part.dermatology,
             )
         )
     for cause in reading.causes[:1]:

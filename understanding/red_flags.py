@@ -125,8 +125,7 @@ class RedFlagLexicon:
             (clause, found) for clause in clauses for found in self._mentions.finditer(clause)
         ]
         calm = calm or (
-            bool(mentions)
-            and all(self._mention_calm(clause, found) for clause, found in mentions)
+            bool(mentions) and all(self._mention_calm(clause, found) for clause, found in mentions)
         )
         return Reading(None, calm=calm, mentions=bool(mentions))
 

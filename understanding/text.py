@@ -44,9 +44,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     start: int | None = None
     for index, char in enumerate(text):
-        inside = _is_word_char(char) or (
-            start is not None and unicodedata.category(char) == "Cf"
-        )
+        inside = _is_word_char(char) or (start is not None and unicodedata.category(char) == "Cf")
         if inside and start is None:
             start = index
         elif not inside and start is not None:
