@@ -259,9 +259,9 @@ class TriageIntentArbiter(ContentComponent):
                 # "for looks", "it got broken": a purpose for the procedure asked before,
                 # which the purpose answer applies (or reads the description itself).
                 or current == "inform_purpose"
-                # A skin question (skin or face, or no part) without a cause keeps the
-                # dermatologist's answer; with one ("my old burn is tight") it never gets it
-                # first, nor a question about dimples or the body.
+                # A skin question (skin or face, or no part, and no operation pointed to)
+                # without a cause keeps the dermatologist's answer; with one ("my old burn
+                # is tight") it never gets it first, nor a wish for dimples or a body shape.
                 or (
                     current == "ask_dermatology"
                     and "cause" not in read
@@ -269,6 +269,10 @@ class TriageIntentArbiter(ContentComponent):
                     and all(
                         part.get("dermatology")
                         for part in entities_from(message, DESCRIPTION_EXTRACTOR, "body_part")
+                    )
+                    and not any(
+                        found.get("surgical")
+                        for found in entities_from(message, DESCRIPTION_EXTRACTOR, "procedure")
                     )
                 )
                 or (

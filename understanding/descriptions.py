@@ -80,8 +80,15 @@ class DescriptionReading:
 class DescriptionReader:
     """The lexicon and rules compiled once; `read` reads one message."""
 
-    def __init__(self, document: Mapping[str, Any], categories: Mapping[str, str]) -> None:
-        """`categories`: catalog procedure id -> "cosmetic", "reconstructive" or "depends"."""
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        categories: Mapping[str, str],
+        surgical: Mapping[str, bool] | None = None,
+    ) -> None:
+        """`categories`: catalog procedure id -> "cosmetic", "reconstructive" or "depends";
+        `surgical`: which of them are operations (the rest skin treatments)."""
+        self.surgical = dict(surgical or {})
         self.parts = {
             str(p["id"]): Part(
                 str(p["id"]),
@@ -271,4 +278,9 @@ def description_reader(path: Path = DEFAULT_PATH) -> DescriptionReader:
 
     with path.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
-    return DescriptionReader(document, {pid: p.category for pid, p in load_procedures().items()})
+    procedures = load_procedures()
+    return DescriptionReader(
+        document,
+        {pid: p.category for pid, p in procedures.items()},
+        {pid: p.surgical for pid, p in procedures.items()},
+    )

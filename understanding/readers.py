@@ -59,7 +59,7 @@ class DescriptionExtractor(ContentComponent, EntityExtractorMixin):
             reading = self._reader.read(
                 text, [(e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_END]) for e in named]
             )
-            found = _reading_entities(reading)
+            found = _reading_entities(reading, self._reader.surgical)
             kinds = {e["entity"] for e in found}
             if named:
                 kinds.discard("procedure")
@@ -69,7 +69,9 @@ class DescriptionExtractor(ContentComponent, EntityExtractorMixin):
         return messages
 
 
-def _reading_entities(reading: DescriptionReading) -> list[dict[str, Any]]:
+def _reading_entities(
+    reading: DescriptionReading, surgical: dict[str, bool]
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     if reading.part and reading.part_span:
         # `unclear`: only "something is wrong" was said of it; the purpose is asked.
@@ -92,7 +94,13 @@ def _reading_entities(reading: DescriptionReading) -> list[dict[str, Any]]:
         )
     if reading.procedure:
         found.append(
-            entity("procedure", reading.procedure, *_where(reading), DESCRIPTION_EXTRACTOR)
+            entity(
+                "procedure",
+                reading.procedure,
+                *_where(reading),
+                DESCRIPTION_EXTRACTOR,
+                surgical=surgical.get(reading.procedure, True),
+            )
         )
     if reading.unclear and not reading.part:
         found.append(entity("description", "unclear", *_where(reading), DESCRIPTION_EXTRACTOR))
