@@ -62,6 +62,7 @@ async def append(
     text_sha256: str,
     decision: str,
     answered_message_id: int | None,
+    language: str = "en",
 ) -> ConsentRef:
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
@@ -73,6 +74,7 @@ async def append(
         text_sha256=text_sha256,
         decision=decision,
         answered_message_id=answered_message_id,
+        language=language,
     )
     session.add(row)
     await session.flush()
@@ -149,6 +151,7 @@ async def withdraw(
                 text_sha256=agreement.text_sha256,
                 decision=WITHDRAWN,
                 answered_message_id=answered_message_id,
+                language=agreement.language,
             )
         )
     return Withdrawal(
@@ -170,6 +173,7 @@ class ConsentMethods(RepositoryBase):
         answered_message_id: int | None,
         case_id: int | None = None,
         in_open_case: bool = False,
+        language: str = "en",
     ) -> ConsentRef:
         """Append a decision; `in_open_case`: tied to the patient's open case, if any, read in
         the same transaction."""
@@ -188,6 +192,7 @@ class ConsentMethods(RepositoryBase):
                 text_sha256=text_sha256,
                 decision=decision,
                 answered_message_id=answered_message_id,
+                language=language,
             )
 
     async def withdraw_consent(

@@ -4,7 +4,8 @@ content/consent.lock records, per clause id, the version and the SHA-256 of its 
 A text edited without a version bump no longer matches its locked hash: `check_lock`
 reports it, and `write_lock` refuses to paper over it.
 
-Run `python -m storage.consent_texts --write-lock` after bumping a clause's version.
+Run `python -m storage.consent_texts --write-lock` after bumping a clause's version. A
+translation's versions and hashes are locked the same way (content/hi/consent.lock).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from translation import DEFAULT_LANGUAGE, LANGUAGES
+from translation.consent import ClauseTranslation, translated_clauses
+from translation.consent import lock_path as translation_lock
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 CONSENT_PATH = CONTENT_DIR / "consent.yml"
@@ -34,12 +40,15 @@ def text_sha256(text: str) -> str:
 
 @dataclass(frozen=True)
 class Clause:
+    """A clause as shown in one language: its version and hash are that language's."""
+
     id: str
     number: int
     version: int
     text: str
     explanation: str
     sha256: str
+    language: str = DEFAULT_LANGUAGE
 
 
 def consent_file() -> Path:
@@ -48,8 +57,8 @@ def consent_file() -> Path:
     return Path(os.environ.get("CONSENT_FILE") or CONSENT_PATH)
 
 
-def load_clauses(path: Path | None = None) -> list[Clause]:
-    """The clauses in their order of presentation (by number)."""
+def load_clauses(path: Path | None = None, language: str = DEFAULT_LANGUAGE) -> list[Clause]:
+    """The clauses in their order of presentation (by number), as shown in `language`."""
     path = path or consent_file()
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     clauses = [
@@ -63,7 +72,32 @@ def load_clauses(path: Path | None = None) -> list[Clause]:
         )
         for item in document["clauses"]
     ]
+    translations = translated_clauses(language)
+    clauses = [_in(clause, translations, language) for clause in clauses]
     return sorted(clauses, key=lambda clause: clause.number)
+
+
+def _in(clause: Clause, translations: Mapping[str, ClauseTranslation], language: str) -> Clause:
+    translated = translations.get(clause.id)
+    if translated is None:
+        return clause  # English, or a clause not translated yet (a test fails on it)
+    return replace(
+        clause,
+        version=translated.version,
+        text=translated.text,
+        explanation=translated.explanation,
+        sha256=text_sha256(translated.text),
+        language=language,
+    )
+
+
+def current_versions(path: Path | None = None) -> dict[tuple[str, str], int]:
+    """(clause id, language) → the version of the text shown in that language now."""
+    return {
+        (clause.id, language): clause.version
+        for language in LANGUAGES
+        for clause in load_clauses(path, language)
+    }
 
 
 def read_lock(path: Path = LOCK_PATH) -> dict[str, dict[str, Any]]:
@@ -72,11 +106,15 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, dict[str, Any]]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def check_lock(clauses_path: Path = CONSENT_PATH, lock_path: Path = LOCK_PATH) -> list[str]:
-    """Problems between the clauses and the lock; empty when they agree."""
+def check_lock(
+    clauses_path: Path = CONSENT_PATH,
+    lock_path: Path = LOCK_PATH,
+    language: str = DEFAULT_LANGUAGE,
+) -> list[str]:
+    """Problems between the clauses in a language and its lock; empty when they agree."""
     lock = read_lock(lock_path)
     problems: list[str] = []
-    clauses = load_clauses(clauses_path)
+    clauses = load_clauses(clauses_path, language)
     for clause in clauses:
         locked = lock.get(clause.id)
         if locked is None:
@@ -97,10 +135,14 @@ def check_lock(clauses_path: Path = CONSENT_PATH, lock_path: Path = LOCK_PATH) -
     return problems
 
 
-def write_lock(clauses_path: Path = CONSENT_PATH, lock_path: Path = LOCK_PATH) -> None:
+def write_lock(
+    clauses_path: Path = CONSENT_PATH,
+    lock_path: Path = LOCK_PATH,
+    language: str = DEFAULT_LANGUAGE,
+) -> None:
     """Records the current versions and hashes; refuses a text changed at the same version."""
     lock = read_lock(lock_path)
-    clauses = load_clauses(clauses_path)
+    clauses = load_clauses(clauses_path, language)
     for clause in clauses:
         locked = lock.get(clause.id)
         if (
@@ -119,9 +161,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-lock", action="store_true", help="update content/consent.lock")
     arguments = parser.parse_args()
-    if arguments.write_lock:
-        write_lock()
-    problems = check_lock()
+    problems: list[str] = []
+    for language in LANGUAGES:
+        lock = LOCK_PATH if language == DEFAULT_LANGUAGE else translation_lock(language)
+        if arguments.write_lock:
+            write_lock(CONSENT_PATH, lock, language)
+        found = check_lock(CONSENT_PATH, lock, language)
+        problems += [f"{language}: {problem}" for problem in found]
     for problem in problems:
         print(problem)
     raise SystemExit(1 if problems else 0)

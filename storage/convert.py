@@ -25,6 +25,8 @@ def patient_ref(row: Patient) -> PatientRef:
         display_name=row.display_name,
         blocked=row.blocked,
         language_code=row.language_code,
+        language=row.language,
+        language_chosen=row.language_chosen_at is not None,
     )
 
 
@@ -91,6 +93,7 @@ def consent_ref(row: ConsentRecord) -> ConsentRef:
         decision=row.decision,
         decided_at=row.decided_at,
         answered_message_id=row.answered_message_id,
+        language=row.language or "en",
     )
 
 
@@ -101,6 +104,9 @@ def patient_json(row: Patient) -> dict[str, Any]:
         "pseudonym": row.pseudonym,
         "display_name": row.display_name,
         "language_code": row.language_code,
+        "language": row.language,
+        "language_chosen_at": iso(row.language_chosen_at),
+        "language_offered_at": iso(row.language_offered_at),
         "blocked": row.blocked,
         "created_at": iso(row.created_at),
     }
@@ -148,6 +154,7 @@ def consent_json(ref: ConsentRef) -> dict[str, Any]:
         "clause_id": ref.clause_id,
         "version": ref.version,
         "text_sha256": ref.text_sha256,
+        "language": ref.language,
         "decision": ref.decision,
         "decided_at": iso(ref.decided_at),
         "answered_message_id": ref.answered_message_id,

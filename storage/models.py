@@ -42,6 +42,12 @@ class Patient(Base):
     pseudonym = sa.Column(sa.String(64), nullable=False, unique=True)
     display_name = sa.Column(sa.String(255), nullable=False)
     language_code = sa.Column(sa.String(16))
+    # The language the patient is answered in ("en", "hi"); NULL until their words or
+    # Telegram's hint decide it. Chosen by a button or /language, it is kept as chosen.
+    language = sa.Column(sa.String(8))
+    language_chosen_at = sa.Column(UTCDateTime)
+    # When they were offered हिन्दी / English (once, for Hinglish in Latin letters).
+    language_offered_at = sa.Column(UTCDateTime)
     blocked = sa.Column(sa.Boolean, nullable=False, default=False)
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -154,6 +160,8 @@ class ConsentRecord(Base):
     clause_id = sa.Column(sa.String(64), nullable=False)
     clause_version = sa.Column(sa.Integer, nullable=False)
     text_sha256 = sa.Column(sa.String(64), nullable=False)
+    # The language of the text shown; its version and hash are that language's.
+    language = sa.Column(sa.String(8), nullable=False, default="en", server_default="en")
     decision = sa.Column(sa.String(16), nullable=False)
     decided_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     answered_message_id = sa.Column(sa.BigInteger)

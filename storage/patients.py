@@ -13,7 +13,9 @@ from storage.models import Patient
 from storage.refs import IncomingRecord, PatientRef, PatientTurn
 from storage.repo_base import RepositoryBase
 from storage.rows import open_case_row
+from storage.timeutil import utcnow
 from storage.transcript import insert_transcript_row, transcript_row
+from translation.choice import decide
 
 
 class PatientMethods(RepositoryBase):
@@ -48,6 +50,10 @@ class PatientMethods(RepositoryBase):
             patient = await self._upsert_patient_row(
                 session, telegram_user_id, chat_id, display_name, language_code
             )
+            typed = None if incoming.media_type == "button" else incoming.text
+            if typed is not None and typed.startswith("/"):
+                typed = None  # a command is no language
+            offer = _apply_language(patient, typed)
             case = await open_case_row(session, patient.id)
             message_id = incoming.telegram_message_id
             seen = message_id is not None and (
@@ -66,7 +72,9 @@ class PatientMethods(RepositoryBase):
                     media_type=incoming.media_type,
                     file_id=incoming.file_id,
                 )
-            return PatientTurn(patient_ref(patient), case_ref(case) if case is not None else None)
+            return PatientTurn(
+                patient_ref(patient), case_ref(case) if case is not None else None, offer
+            )
 
         return await self._retry_on_conflict(work)
 
@@ -106,6 +114,17 @@ class PatientMethods(RepositoryBase):
             row = await session.get(Patient, patient_id)
             return patient_ref(row) if row is not None else None
 
+    async def choose_language(self, telegram_user_id: int, language: str) -> PatientRef | None:
+        """The patient chose a language (a button of the offer, or /language): kept."""
+        async with self._transaction() as session:
+            row = await _patient_by_telegram_id(session, telegram_user_id)
+            if row is None:
+                return None
+            row.language = language
+            row.language_chosen_at = utcnow()
+            await session.flush()
+            return patient_ref(row)
+
     async def set_patient_blocked(self, telegram_user_id: int, blocked: bool) -> None:
         async with self._transaction() as session:
             await session.execute(
@@ -113,6 +132,23 @@ class PatientMethods(RepositoryBase):
                 .where(Patient.telegram_user_id == telegram_user_id)
                 .values(blocked=blocked)
             )
+
+
+def _apply_language(patient: Patient, typed: str | None) -> bool:
+    """Keep what this message decides about the patient's language; whether to offer the
+    choice now (translation/choice.py)."""
+    decision = decide(
+        patient.language,
+        patient.language_chosen_at is not None,
+        patient.language_offered_at is not None,
+        typed,
+        patient.language_code,
+    )
+    if decision.store is not None:
+        patient.language = decision.store
+    if decision.offer:
+        patient.language_offered_at = utcnow()
+    return decision.offer
 
 
 async def _patient_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Patient | None:

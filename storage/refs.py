@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from translation.choice import speaks
+
 # Case references start here so that the first cases do not read "1", "2"...
 CASE_REFERENCE_OFFSET = 1000
 
@@ -19,6 +21,14 @@ class PatientRef:
     display_name: str
     blocked: bool
     language_code: str | None = None
+    # The language kept on the patient; None until their words decide (see `speaks`).
+    language: str | None = None
+    language_chosen: bool = False
+
+    @property
+    def speaks(self) -> str:
+        """The language they are answered in: kept, else Telegram's hint, else English."""
+        return speaks(self.language, self.language_code)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class ConsentRef:
     decision: str
     decided_at: datetime
     answered_message_id: int | None
+    # The language of the text shown (its version and hash are that language's).
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,9 @@ class IncomingRecord:
 
 @dataclass(frozen=True)
 class PatientTurn:
-    """A patient's turn as it starts: their refreshed record and their open case, if any."""
+    """A patient's turn as it starts: their refreshed record and their open case, if any,
+    and whether to offer them हिन्दी / English now (once, see translation/choice.py)."""
 
     patient: PatientRef
     open_case: CaseRef | None
+    offer_language: bool = False
