@@ -39,6 +39,7 @@ def decision_payload(clause: Clause, decision: str) -> dict[str, Any]:
         "clause_id": clause.id,
         "version": clause.version,
         "text_sha256": clause.text_sha256,
+        "language": clause.language,
         "decision": decision,
     }
 

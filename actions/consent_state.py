@@ -1,10 +1,11 @@
 """What the patient has agreed to, as the gateway read it from the stored consent records.
 
 The action server keeps nothing. With every message the gateway sends Rasa
-`metadata.consent = {"agreed": {clause_id: version}}`: the clauses whose latest record is
-an agreement, and the version agreed. The consent form asks only the clauses not agreed
-at their current version (new, refused, withdrawn with /withdraw, or changed since), and
-a withdrawal between two turns is seen on the next one.
+`metadata.consent = {"agreed": {clause_id: version}, "languages": {clause_id: language}}`:
+the clauses whose latest record is an agreement, the version agreed and the language of the
+text agreed to (each language's text has its own versions). The consent form asks only the
+clauses not agreed at their current version (new, refused, withdrawn with /withdraw, or
+changed since), and a withdrawal between two turns is seen on the next one.
 
 Without that metadata (Rasa's test stories, an older gateway) nothing is known to be
 agreed and the form asks every clause, as it always did.
@@ -17,16 +18,18 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.content import Clause, consent_clauses
+from actions.content import Clause, consent_clauses, current_version
 from actions.forms_common import join_summaries
+from actions.language import speaking
 from actions.replies import render
+from translation import DEFAULT_LANGUAGE
 
 METADATA_KEY = "consent"
 
 
 def stored_agreements(tracker: Tracker) -> dict[str, int] | None:
     """clause id → version of the agreement in force, from the latest user message's
-    metadata; None when the gateway sent none."""
+    metadata, in the versions of the language spoken now; None when the gateway sent none."""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
@@ -34,11 +37,33 @@ def stored_agreements(tracker: Tracker) -> dict[str, int] | None:
         agreed = consent.get("agreed") if isinstance(consent, Mapping) else None
         if not isinstance(agreed, Mapping):
             return None
+        languages = consent.get("languages") if isinstance(consent, Mapping) else None
         try:
-            return {str(clause_id): int(version) for clause_id, version in agreed.items()}
+            versions = {str(clause_id): int(version) for clause_id, version in agreed.items()}
         except (TypeError, ValueError):
             return None
+        return _in_versions_spoken(versions, languages if isinstance(languages, Mapping) else {})
     return None
+
+
+def _in_versions_spoken(
+    versions: Mapping[str, int], languages: Mapping[str, Any]
+) -> dict[str, int]:
+    """An agreement to a text that is current in its own language is in force whatever the
+    language spoken now (it is the same clause); one to a text since replaced counts as an
+    earlier version, so the new wording is asked."""
+    spoken = speaking()
+    normalized: dict[str, int] = {}
+    for clause_id, version in versions.items():
+        language = str(languages.get(clause_id) or DEFAULT_LANGUAGE)
+        now = current_version(clause_id, spoken)
+        if now is None or language == spoken:
+            normalized[clause_id] = version
+        elif version == current_version(clause_id, language):
+            normalized[clause_id] = now
+        else:
+            normalized[clause_id] = min(version, now - 1)
+    return normalized
 
 
 def in_force(clause: Clause, stored: Mapping[str, int] | None) -> bool:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from actions.language import speaking
+from translation import DEFAULT_LANGUAGE
+from translation.consent import translated_clauses
+from translation.overlay import localized_file
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 # Names another consent file (tests point it at a variant with a clause's version bumped);
@@ -28,12 +33,15 @@ def consent_file() -> Path:
 
 @dataclass(frozen=True)
 class Clause:
+    """A clause as shown in one language: its version and hash are that language's."""
+
     id: str
     number: int
     version: int
     text: str
     explanation: str
     topics: tuple[re.Pattern[str], ...]
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def text_sha256(self) -> str:
@@ -63,13 +71,35 @@ def _compile(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns or [])
 
 
-def consent_clauses(path: Path | None = None) -> tuple[Clause, ...]:
-    """The telehealth clauses in the order they are asked."""
-    return _consent_clauses(path or consent_file())
+def consent_clauses(path: Path | None = None, language: str | None = None) -> tuple[Clause, ...]:
+    """The telehealth clauses in the order they are asked, in a language (the call's)."""
+    return _consent_clauses(path or consent_file(), language or speaking())
+
+
+def current_version(clause_id: str, language: str) -> int | None:
+    """The version of a clause's text in a language now."""
+    return next((c.version for c in consent_clauses(None, language) if c.id == clause_id), None)
+
+
+@lru_cache(maxsize=8)
+def _consent_clauses(path: Path, language: str) -> tuple[Clause, ...]:
+    translations = translated_clauses(language)
+    return tuple(
+        replace(
+            clause,
+            version=translations[clause.id].version,
+            text=translations[clause.id].text,
+            explanation=translations[clause.id].explanation,
+            language=language,
+        )
+        if clause.id in translations
+        else clause
+        for clause in _english_clauses(path)
+    )
 
 
 @lru_cache(maxsize=4)
-def _consent_clauses(path: Path) -> tuple[Clause, ...]:
+def _english_clauses(path: Path) -> tuple[Clause, ...]:
     data = _read_yaml(path)
     clauses = (
         Clause(
@@ -89,10 +119,14 @@ def clause_by_slot(slot: str | None) -> Clause | None:
     return next((clause for clause in consent_clauses() if clause.slot == slot), None)
 
 
+def criteria(language: str | None = None) -> tuple[Criterion, ...]:
+    """The four second-opinion criteria, in the order they are asked, in a language."""
+    return _criteria(language or speaking())
+
+
 @lru_cache(maxsize=4)
-def criteria(path: Path = CONTENT_DIR / "criteria.yml") -> tuple[Criterion, ...]:
-    """The four second-opinion criteria, in the order they are asked."""
-    data = _read_yaml(path)
+def _criteria(language: str) -> tuple[Criterion, ...]:
+    data = localized_file("criteria.yml", language)
     return tuple(
         Criterion(
             id=str(item["id"]),

@@ -12,8 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.language import speaking
 from actions.procedure_answers import answer_procedure, phrase
 from actions.replies import render, say
+from actions.wording import cause_said, part_words, plain_name, procedure_in
 
 if TYPE_CHECKING:
     from actions.procedures import Procedure
@@ -106,20 +108,14 @@ def answer_description(
     if part:
         known = _reader().parts[part]
         if purpose is None:
-            say(
-                dispatcher,
-                f"part_depends_{known.usual}",
-                part=known.label,
-                looks=known.looks,
-                repair=known.repair,
-            )
-            return _remember(None, part, None, render("described_part", part=known.label)[0])
+            say(dispatcher, f"part_depends_{known.usual}", **part_words(part))
+            return _remember(None, part, None, _part_understood(part, None, None, "en"))
         understood = answer_part(dispatcher, known, purpose, described.cause, buttons)
         return _remember(None, part, purpose, understood)
     if described.cause:
-        said = _reader().cause_said[described.cause]
-        say(dispatcher, "described_cause", buttons=buttons, said=said)
-        return _remember(None, None, "function", render("described_repair", said=said)[0])
+        say(dispatcher, "described_cause", buttons=buttons, said=cause_said(described.cause))
+        english = render("described_repair", "en", said=cause_said(described.cause, "en"))[0]
+        return _remember(None, None, "function", english)
     return None
 
 
@@ -134,11 +130,10 @@ def answer_for_remembered_part(
     if procedure:
         answer_procedure(dispatcher, _procedures()[procedure], purpose, buttons)
         return _remember(procedure, None, purpose, understood_of(procedure, purpose))
-    known = _reader().parts[part]
-    reason = known.looks if purpose == "appearance" else known.repair
+    words = part_words(part)
+    reason = words["looks"] if purpose == "appearance" else words["repair"]
     say(dispatcher, f"purpose_{_category_of(purpose)}", buttons=buttons, reason=phrase(reason))
-    understood = render("described_part", part=known.label)[0] + _context(purpose, None)
-    return _remember(None, part, purpose, understood)
+    return _remember(None, part, purpose, _part_understood(part, purpose, None, "en"))
 
 
 def ask_which_part(dispatcher: CollectingDispatcher, purpose: str | None) -> list[EventType]:
@@ -170,33 +165,38 @@ def answer_described_procedure(
     buttons: bool = True,
 ) -> str:
     """ "That sounds like ear pinning (otoplasty) done for appearance: **cosmetic** ...";
-    returns what was understood."""
-    understood = _name(procedure)
+    returns what was understood, in English for the staff."""
+    local = procedure_in(procedure)
     if procedure.category == "depends" and purpose not in procedure.by_purpose:
         usual, other = procedure.usual_purpose, procedure.exception_purpose
         assert usual is not None and other is not None  # the loader guarantees both
         say(
             dispatcher,
             f"described_depends_{procedure.usual}",
-            understood=understood,
-            usual_reason=phrase(procedure.by_purpose[usual].reason),
-            other_reason=phrase(procedure.by_purpose[other].reason),
+            understood=_name(procedure, speaking()),
+            usual_reason=phrase(local.by_purpose[usual].reason),
+            other_reason=phrase(local.by_purpose[other].reason),
         )
-        return understood
+        return _name(procedure, "en")
     if procedure.category == "depends":
-        answer = procedure.by_purpose[str(purpose)]
+        answer = local.by_purpose[str(purpose)]
         category, reason = answer.category, answer.reason
     else:
-        category, reason = procedure.category, procedure.reason
-    context = _context(purpose, cause) if procedure.category == "depends" or cause else ""
+        category, reason = procedure.category, local.reason
+    with_context = procedure.category == "depends" or cause is not None
+
+    def understood(language: str) -> str:
+        context = _context(purpose, cause, language) if with_context else ""
+        return _name(procedure, language) + context
+
     say(
         dispatcher,
         f"described_{category}",
         buttons=buttons,
-        understood=f"{understood}{context}",
+        understood=understood(speaking()),
         reason=phrase(reason),
     )
-    return f"{understood}{context}"
+    return understood("en")
 
 
 def answer_part(
@@ -207,25 +207,25 @@ def answer_part(
     buttons: bool = True,
 ) -> str:
     """A part and a purpose but no procedure of its own: the part's words answer; returns
-    what was understood."""
-    reason = part.looks if purpose == "appearance" else part.repair
-    understood = render("described_part", part=part.label)[0] + _context(purpose, cause)
+    what was understood, in English for the staff."""
+    words = part_words(part.id)
+    reason = words["looks"] if purpose == "appearance" else words["repair"]
     say(
         dispatcher,
         f"described_{_category_of(purpose)}",
         buttons=buttons,
-        understood=understood,
+        understood=_part_understood(part.id, purpose, cause, speaking()),
         reason=phrase(reason),
     )
-    return understood
+    return _part_understood(part.id, purpose, cause, "en")
 
 
 def understood_of(procedure_id: str, purpose: str | None) -> str:
     """What a named procedure's answer understood: "a nose job (rhinoplasty) done for
     appearance" (the purpose only where the category depends on it)."""
     procedure = _procedures()[procedure_id]
-    context = _context(purpose, None) if procedure.category == "depends" else ""
-    return _name(procedure) + context
+    context = _context(purpose, None, "en") if procedure.category == "depends" else ""
+    return _name(procedure, "en") + context
 
 
 def _procedure_for(part: str, purpose: str | None) -> str | None:
@@ -234,20 +234,29 @@ def _procedure_for(part: str, purpose: str | None) -> str | None:
     return _reader().resolve([Finding(part, 0, 0)], purpose).procedure
 
 
-def _name(procedure: Procedure) -> str:
-    """ "ear pinning (otoplasty)", or the catalog's name when it is the plain one."""
-    plain = _reader().plain_names.get(procedure.id)
+def _name(procedure: Procedure, language: str) -> str:
+    """ "ear pinning (otoplasty)", or the catalog's name when it is the plain one. A
+    translated catalog name already carries the English one in brackets."""
+    if language != "en":
+        return procedure_in(procedure, language).name
+    plain = plain_name(procedure.id, language)
     if not plain or plain.casefold() == procedure.name.casefold():
         return procedure.name
     return f"{plain} ({procedure.name})"
 
 
-def _context(purpose: str | None, cause: str | None) -> str:
+def _part_understood(part: str, purpose: str | None, cause: str | None, language: str) -> str:
+    """ "surgery on the ears done for appearance", in a language."""
+    label = part_words(part, language)["label"]
+    return render("described_part", language, part=label)[0] + _context(purpose, cause, language)
+
+
+def _context(purpose: str | None, cause: str | None, language: str) -> str:
     if purpose == "function":
-        said = _reader().cause_said.get(cause or "") or render("described_for_function")[0]
+        said = cause_said(cause, language) or render("described_for_function", language)[0]
         return f" {said}"
     if purpose == "appearance":
-        return " " + render("described_for_appearance")[0]
+        return " " + render("described_for_appearance", language)[0]
     return ""
 
 

@@ -26,7 +26,9 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 
 
 def join_summaries(parts: list[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c" (the "and" in the language of the call)."""
+    from actions.replies import render
+
     if len(parts) <= 1:
         return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ", ".join(parts[:-1]) + render("list_and")[0] + parts[-1]

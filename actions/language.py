@@ -1,33 +1,66 @@
-"""A rough guess of the patient's language, for the staff's case summary."""
+"""The language the actions answer in, and a rough guess of it for the staff's card.
+
+The gateway decides the patient's language (bot/language.py) and sends it with every
+message as metadata; `answer_in_patients_language` makes each action call answer in it,
+so that replies render in the right language without every helper passing it along.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import contextlib
+import functools
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
 
 from rasa_sdk import Tracker
 
-_DEVANAGARI = re.compile(r"[\u0900-\u097F]")
-# Common Hindi words written in Latin letters; two of them make a message Hinglish.
-_HINGLISH_MARKERS = frozenset(
+from translation import DEFAULT_LANGUAGE, LANGUAGES
+from translation.detect import guess_language
+
+_SPEAKING: ContextVar[str] = ContextVar("speaking", default=DEFAULT_LANGUAGE)
+
+
+def speaking() -> str:
+    """The language of the action call being run ("en" outside one)."""
+    return _SPEAKING.get()
+
+
+@contextlib.contextmanager
+def speaking_in(language: str) -> Iterator[None]:
+    """Render replies in `language` inside the block (tests, and each action call)."""
+    token = _SPEAKING.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
+def language_of(tracker_state: Mapping[str, Any]) -> str:
+    """The gateway's choice carried by the latest message's metadata; English without one."""
+    latest = tracker_state.get("latest_message") or {}
+    metadata = latest.get("metadata") or {}
+    language = metadata.get("language") if isinstance(metadata, Mapping) else None
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@functools.cache
+def answer_in_patients_language() -> None:
+    """Make the SDK's executor run each action call in the language its tracker carries.
+
+    A ContextVar, set around one call: each HTTP request of the action server runs in its
+    own task, so concurrent patients never share it.
     """
-    hai hain kya nahi nahin nhi haan han ji mera meri mere mujhe mujhko aap aapka
-    kaise kaisa kyun kyu karo karna karta karti kar raha rahi bola boli bataiye batao
-    theek thik accha acha achha bhai yaar kuch bahut bhi aur lekin matlab chahiye
-    hoga hogi sakta sakti baat dhanyavad shukriya namaste kitna kab
-    """.split()
-)
+    from rasa_sdk.executor import ActionExecutor
 
+    run = ActionExecutor.run
 
-def guess_language(texts: Iterable[str]) -> str:
-    """ "hi" if any Devanagari, "hinglish" if Hindi words in Latin script, else "en"."""
-    hinglish_words = 0
-    for text in texts:
-        if _DEVANAGARI.search(text):
-            return "hi"
-        words = re.findall(r"[a-z]+", text.lower())
-        hinglish_words += sum(1 for word in words if word in _HINGLISH_MARKERS)
-    return "hinglish" if hinglish_words >= 2 else "en"
+    @functools.wraps(run)
+    async def run_in_language(self: ActionExecutor, action_call: dict[str, Any]) -> Any:
+        with speaking_in(language_of(action_call.get("tracker") or {})):
+            return await run(self, action_call)
+
+    ActionExecutor.run = run_in_language  # type: ignore[method-assign]
 
 
 def typed_user_texts(tracker: Tracker) -> list[str]:
@@ -40,4 +73,7 @@ def typed_user_texts(tracker: Tracker) -> list[str]:
 
 
 def patient_language(tracker: Tracker) -> str:
+    """For the staff's card: the language answered in, or "hinglish" where typed so."""
+    if language_of({"latest_message": tracker.latest_message}) == "hi":
+        return "hi"
     return guess_language(typed_user_texts(tracker))

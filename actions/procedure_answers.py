@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import say
+from actions.wording import procedure_in
 
 if TYPE_CHECKING:
     from actions.procedures import Procedure
@@ -27,6 +28,7 @@ def answer_known(
     dispatcher: CollectingDispatcher, procedure: Procedure, buttons: bool = True
 ) -> None:
     """Category first, then the one-line reason, with the next-step buttons."""
+    procedure = procedure_in(procedure)
     say(
         dispatcher,
         f"procedure_{procedure.category}",
@@ -39,7 +41,7 @@ def answer_known(
 def answer_for_purpose(
     dispatcher: CollectingDispatcher, procedure: Procedure, purpose: str, buttons: bool = True
 ) -> None:
-    answer = procedure.by_purpose[purpose]
+    answer = procedure_in(procedure).by_purpose[purpose]
     say(dispatcher, f"purpose_{answer.category}", buttons=buttons, reason=phrase(answer.reason))
 
 
@@ -47,6 +49,7 @@ def answer_depends(dispatcher: CollectingDispatcher, procedure: Procedure) -> No
     """The usual category at once, when it would be the other, and the purpose buttons."""
     usual, other = procedure.usual_purpose, procedure.exception_purpose
     assert usual is not None and other is not None  # the loader guarantees both
+    procedure = procedure_in(procedure)
     say(
         dispatcher,
         f"procedure_depends_{procedure.usual}",

@@ -1,24 +1,21 @@
-"""Replies the custom actions send, rendered from content/dialogue.yml."""
+"""Replies the custom actions send, rendered from content/dialogue.yml (and its Hindi)."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import CONTENT_DIR
+from actions.language import speaking
+from translation.overlay import localized_file
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@lru_cache(maxsize=4)
-def replies(path: Path = CONTENT_DIR / "dialogue.yml") -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return dict(yaml.safe_load(handle)["replies"])
+def replies(language: str | None = None) -> dict[str, Any]:
+    """Every reply in a language (the action call's by default)."""
+    return dict(localized_file("dialogue.yml", language or speaking())["replies"])
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -26,9 +23,11 @@ def fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def render(key: str, **values: str) -> tuple[str, list[dict[str, str]]]:
+def render(
+    key: str, language: str | None = None, **values: str
+) -> tuple[str, list[dict[str, str]]]:
     """The text and buttons of one reply, with the values filled in."""
-    message = replies()[key][0]
+    message = replies(language)[key][0]
     text = fill(str(message["text"]), values)
     buttons = [
         {"title": fill(str(b["title"]), values), "payload": fill(str(b["payload"]), values)}

@@ -16,6 +16,7 @@ from actions.digressions import answer_digression, misunderstood
 from actions.forms_common import INTERRUPT_INTENTS, join_summaries, latest_intent
 from actions.handoff import criteria_met
 from actions.replies import say
+from actions.wording import criterion_said
 
 _NO_ANSWER = object()
 CRITERIA_EXTRACTOR = "CriteriaExtractor"
@@ -108,7 +109,7 @@ def said_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventT
     denied = [s for s in said if not s.met and tracker.get_slot(s.criterion) is None]
     for group, key in ((met, "criteria_said_met"), (denied, "criteria_said_denied")):
         if group:
-            phrases = join_summaries([s.said for s in group])
+            phrases = join_summaries([criterion_said(s.said) for s in group])
             say(
                 dispatcher,
                 f"{key}_{'one' if len(group) == 1 else 'many'}",

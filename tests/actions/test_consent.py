@@ -44,6 +44,7 @@ async def test_typed_yes_agrees_to_the_clause_asked(dispatcher, make_tracker, do
             "clause_id": "telehealth-2",
             "version": 1,
             "text_sha256": sha(clause_from_file(2)["text"]),
+                "language": "en",
             "decision": "agreed",
         }
     ]

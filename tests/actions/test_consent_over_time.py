@@ -155,6 +155,7 @@ async def test_agreeing_to_the_new_version_records_it_and_completes(
             "clause_id": "telehealth-2",
             "version": 2,
             "text_sha256": hashlib.sha256(NEW_TEXT.encode("utf-8")).hexdigest(),
+            "language": "en",
             "decision": "agreed",
         }
     ]
