@@ -28,6 +28,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.paths import CONTENT
+from translation.overlay import localized_file
 
 log = logging.getLogger(__name__)
 # Telegram's rules for a BotCommand (setMyCommands).
@@ -78,11 +79,23 @@ def menus(path: Path = CONTENT / "commands.yml") -> Menus:
     )
 
 
+def patient_menu(language: str) -> tuple[BotCommand, ...]:
+    """The patients' menu in a language (content/hi/commands.yml over the English)."""
+    return _commands("patients", localized_file("commands.yml", language).get("patients"))
+
+
 async def _set(
-    bot: Bot, commands: Sequence[BotCommand], scope: BotCommandScope, label: str
+    bot: Bot,
+    commands: Sequence[BotCommand],
+    scope: BotCommandScope,
+    label: str,
+    language_code: str | None = None,
 ) -> bool:
     try:
-        await asyncio.wait_for(bot.set_my_commands(commands, scope=scope), MENU_TIMEOUT_SECONDS)
+        await asyncio.wait_for(
+            bot.set_my_commands(commands, scope=scope, language_code=language_code),
+            MENU_TIMEOUT_SECONDS,
+        )
     except (TelegramError, asyncio.TimeoutError) as error:
         log.warning(
             "command menu not set; the bot serves without it",
@@ -97,6 +110,11 @@ async def set_command_menus(bot: Bot, staff_chat_ids: Sequence[int]) -> bool:
     False if any of them could not be set (each failure is logged)."""
     current = menus()
     done = await _set(bot, current.patients, BotCommandScopeAllPrivateChats(), "patients")
+    # Telegram shows this one to patients whose app is in Hindi.
+    hindi = patient_menu("hi")
+    done = (
+        await _set(bot, hindi, BotCommandScopeAllPrivateChats(), "patients, Hindi", "hi") and done
+    )
     for number, chat_id in enumerate(staff_chat_ids, start=1):
         scope = BotCommandScopeChat(chat_id)
         done = await _set(bot, current.staff, scope, f"staff group {number}") and done

@@ -16,6 +16,7 @@ from bot.logs import log_name
 from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.receipts import ReceiptRenderer
 from bot.render import keyboard, split_text, to_html
+from translation import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from bot.gateway import StaffDesk, TurnContext
@@ -77,7 +78,12 @@ class DialogueEffects:
         agreed at its current version and learns of a /withdraw on the next message."""
         in_force = await self.repository.consent_in_force(patient.pseudonym)
         agreed = {clause_id: record.version for clause_id, record in in_force.items()}
-        return {**turn.metadata(), "consent": {"agreed": agreed}}
+        languages = {clause_id: record.language for clause_id, record in in_force.items()}
+        return {
+            **turn.metadata(),
+            "language": patient.speaks,
+            "consent": {"agreed": agreed, "languages": languages},
+        }
 
     async def deliver(
         self, patient: PatientRef, replies: Sequence[BotReply], turn: TurnContext
@@ -115,6 +121,7 @@ class DialogueEffects:
             clause_id=str(payload["clause_id"]),
             version=int(payload["version"]),
             text_sha256=str(payload["text_sha256"]),
+            language=str(payload.get("language") or DEFAULT_LANGUAGE),
             decision=str(payload["decision"]),
             answered_message_id=turn.answered_message_id,
             in_open_case=True,
@@ -147,9 +154,9 @@ class DialogueEffects:
         template = (
             f"handoff.{reason}" if reason in message_keys("handoff") else "handoff.human_request"
         )
-        await self.say(
-            patient, message(template, reference=case.reference, minutes=message("handoff_minutes"))
-        )
+        minutes = message("handoff_minutes")
+        text = message(template, lang=patient.speaks, reference=case.reference, minutes=minutes)
+        await self.say(patient, text)
         if self.staff is not None:
             arguments = {"patient_id": patient.id, "case_id": case.id}
             await self.outbox.send(patient.chat_id, task_payload(ANNOUNCE_TASK, arguments))
@@ -189,15 +196,15 @@ class DialogueEffects:
             case = await self.repository.open_case_for(patient.id)
         reference = case.reference if case else "-"
         records = await self.repository.consent_history(patient.id)
-        clauses = load_clauses()
-        await self.say(patient, receipt_text(reference, records, clauses), fmt="plain")
-        pdf = await self.receipts.render(reference, patient.display_name, records, clauses)
-        await self.send_document(
-            patient,
-            pdf,
-            f"consent-receipt-{reference}.pdf",
-            message("receipt_caption", reference=reference),
+        language = patient.speaks
+        clauses = load_clauses(language=language)
+        text = receipt_text(reference, records, clauses, language)
+        await self.say(patient, text, fmt="plain")
+        pdf = await self.receipts.render(
+            reference, patient.display_name, records, clauses, language
         )
+        caption = message("receipt_caption", lang=language, reference=reference)
+        await self.send_document(patient, pdf, f"consent-receipt-{reference}.pdf", caption)
 
     async def send_document(
         self, patient: PatientRef, content: bytes, filename: str, caption: str

@@ -77,6 +77,7 @@ class Gateway(PatientTurns):
         self._secret = pseudonym_secret
         self.outbox = Outbox(bot, store, self.record_sent, self.on_blocked)
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._language_offers: set[int] = set()
         self.receipts = ReceiptRenderer()
         self.register_tasks()
 
@@ -127,7 +128,7 @@ class Gateway(PatientTurns):
         patient = await self.register(user, chat_id)
         case = await self.repository.get_case(case_id)
         if case is None or case.patient_id != patient.id or not 1 <= rating <= 5:
-            await self.say(patient, message("stale_button"))
+            await self.say(patient, message("stale_button", lang=patient.speaks))
             return
         await self.repository.rate_case(case_id, rating)
-        await self.say(patient, message("rating_thanks"))
+        await self.say(patient, message("rating_thanks", lang=patient.speaks))

@@ -79,6 +79,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         record_refused_press,
         remove_buttons,
         shows_button,
+        stale_text,
     )
 
     query, user = update.callback_query, update.effective_user
@@ -86,7 +87,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
     if not private or not shows_button(query.message, BACK_TO_BOT):
-        await answer_press(query, message("stale_button"))
+        stale = await stale_text(gateway_of(context), user) if private else message("stale_button")
+        await answer_press(query, stale)
         if private:  # forged or replayed: kept in the transcript, acted on nowhere
             await record_refused_press(gateway_of(context), update, BACK_TO_BOT)
         return

@@ -13,6 +13,7 @@ from telegram import Bot, Message, User
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
+from bot import language
 from bot.content import message
 from bot.dialogue import Dialogue, DialogueError
 from bot.effects import DialogueEffects
@@ -63,6 +64,7 @@ class PatientTurns(DialogueEffects):
     bot: Bot
     dialogue: Dialogue
     _side_tasks: set[asyncio.Task[None]]
+    _language_offers: set[int]
 
     async def register(self, user: User, chat_id: int) -> PatientRef:
         """Create or refresh the patient's record from their Telegram profile."""
@@ -86,7 +88,15 @@ class PatientTurns(DialogueEffects):
             incoming=incoming,
         )
         held = self.staff is not None and self.staff.holds_case(turn.open_case)
+        if turn.offer_language:
+            self._language_offers.add(turn.patient.chat_id)
         return turn.patient, held
+
+    async def offer_language_if_due(self, patient: PatientRef) -> None:
+        """हिन्दी / English, after the answer, where this turn decided to offer it (once)."""
+        if patient.chat_id in self._language_offers:
+            self._language_offers.discard(patient.chat_id)
+            await language.offer(self, patient)  # type: ignore[arg-type]
 
     async def begin_message_turn(self, user: User, incoming: Message) -> tuple[PatientRef, bool]:
         """`begin_turn` for a message, media included."""
@@ -118,16 +128,17 @@ class PatientTurns(DialogueEffects):
                 await self.staff.alert_emergency(patient)
             return
         if media_type is not None:
-            await self.say(patient, message(f"media_received.{media_type}"))
+            await self.say(patient, message(f"media_received.{media_type}", lang=patient.speaks))
             if not text:
                 return
         if not visible(text):
-            await self.say(patient, message("empty_message"))
+            await self.say(patient, message("empty_message", lang=patient.speaks))
             return
         if len(text) > NLU_TEXT_LIMIT:
-            await self.say(patient, message("long_message"))
+            await self.say(patient, message("long_message", lang=patient.speaks))
             text = nlu_window(text, NLU_TEXT_LIMIT)
         await self.converse(patient, text, TurnContext(incoming.chat_id, incoming.message_id))
+        await self.offer_language_if_due(patient)
 
     async def is_red_flag(self, text: str) -> bool:
         """Whether the text is an emergency: the lexicon over all of it, else the NLU
@@ -156,7 +167,7 @@ class PatientTurns(DialogueEffects):
         if self.staff is not None and await self.staff.holds(patient):
             await self.staff.relay_patient_edit(patient, edited)
             return
-        await self.say(patient, message("edited_message"))
+        await self.say(patient, message("edited_message", lang=patient.speaks))
 
     async def on_patient_payload(
         self, user: User, chat_id: int, payload: str, turn: TurnContext
@@ -170,9 +181,10 @@ class PatientTurns(DialogueEffects):
         )
         patient, held = await self.begin_turn(user, chat_id, record)
         if held:
-            await self.say(patient, message("with_staff_notice"))
+            await self.say(patient, message("with_staff_notice", lang=patient.speaks))
             return
         await self.converse(patient, payload, turn)
+        await self.offer_language_if_due(patient)
 
     async def restart(self, user: User, chat_id: int, turn: TurnContext) -> None:
         """/restart: Rasa forgets the conversation (its restart may say nothing), then /start."""
@@ -199,7 +211,9 @@ class PatientTurns(DialogueEffects):
                     "dialogue unavailable; the turn will be retried",
                     extra={"patient": log_name(patient.pseudonym), "reason": str(exc)},
                 )
-                notice = text_payload(message("dialogue_unavailable"), None, None)
+                notice = text_payload(
+                    message("dialogue_unavailable", lang=patient.speaks), None, None
+                )
                 await self.outbox.send_now(patient.chat_id, notice)
             self.outbox.keep_unprocessed()
             return

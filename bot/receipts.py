@@ -26,8 +26,12 @@ from bot.outbox import TaskInterrupted
 from storage.consent_texts import Clause
 from storage.receipt import build_receipt_pdf
 from storage.refs import ConsentRef
+from translation import DEFAULT_LANGUAGE
 
-Draw = Callable[[str, str, list[ConsentRef], list[Clause]], bytes]
+# (reference, display name, records, clauses[, language]) -> PDF. The language is passed
+# only when it is not English, so a draw written before Hindi (four arguments) still draws
+# English receipts.
+Draw = Callable[..., bytes]
 # A child that died of one of these was stopped with the bot (systemd's SIGTERM goes to the
 # whole service; a terminal's SIGHUP to its session): shutdown, not a failed render.
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -59,8 +63,10 @@ class ReceiptRenderer:
         display_name: str,
         records: Sequence[ConsentRef],
         clauses: Sequence[Clause],
+        language: str = DEFAULT_LANGUAGE,
     ) -> bytes:
-        """The receipt PDF; raises if the child died (the outbox task then runs again).
+        """The receipt PDF in `language`; raises if the child died (the outbox task then runs
+        again).
 
         After `close()`, or cut short by it, raises TaskInterrupted: shutdown, not a failure.
         """
@@ -77,10 +83,11 @@ class ReceiptRenderer:
         # The child that renders, or one that died since the last render (a broken pool
         # refuses the submit).
         children = _children(pool)
+        arguments: tuple[object, ...] = (reference, display_name, list(records), list(clauses))
+        if language != DEFAULT_LANGUAGE:
+            arguments += (language,)
         try:
-            future = loop.run_in_executor(
-                pool, self._draw, reference, display_name, list(records), list(clauses)
-            )
+            future = loop.run_in_executor(pool, self._draw, *arguments)
             children = children or _children(pool)  # the first submit starts the child
             return await future
         except BrokenProcessPool:

@@ -32,6 +32,7 @@ from bot.logs import log_name
 from bot.outbox import task_payload
 from storage.consent_texts import Clause, load_clauses
 from storage.refs import IncomingRecord
+from translation import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway, TurnContext
@@ -65,18 +66,18 @@ def decode(text: str) -> dict[int, int] | None:
     return selection or None
 
 
-def points(numbers: Sequence[int]) -> str:
-    """ "point 2", "points 2 and 4" (wording in content/messages.yml)."""
+def points(numbers: Sequence[int], lang: str = DEFAULT_LANGUAGE) -> str:
+    """ "point 2", "points 2 and 4" (wording in content/messages.yml), in a language."""
     ordered = [str(number) for number in sorted(numbers)]
     if len(ordered) == 1:
-        return message("withdraw.point", number=ordered[0])
-    joined = ", ".join(ordered[:-1]) + message("withdraw.and") + ordered[-1]
-    return message("withdraw.points", numbers=joined)
+        return message("withdraw.point", lang=lang, number=ordered[0])
+    joined = ", ".join(ordered[:-1]) + message("withdraw.and", lang=lang) + ordered[-1]
+    return message("withdraw.points", lang=lang, numbers=joined)
 
 
-def _clause_title(clause: Clause) -> str:
-    titles: Mapping[str, str] = messages()["withdraw"].get("titles") or {}
-    return titles.get(clause.id, message("withdraw.point", number=clause.number))
+def _clause_title(clause: Clause, lang: str) -> str:
+    titles: Mapping[str, str] = messages(lang)["withdraw"].get("titles") or {}
+    return titles.get(clause.id, message("withdraw.point", lang=lang, number=clause.number))
 
 
 async def _in_force(gateway: Gateway, patient: PatientRef) -> dict[int, tuple[Clause, int]]:
@@ -91,27 +92,38 @@ async def _in_force(gateway: Gateway, patient: PatientRef) -> dict[int, tuple[Cl
 
 async def offer(gateway: Gateway, patient: PatientRef) -> None:
     """/withdraw: the agreements in force, to choose from; or why there is nothing to do."""
+    lang = patient.speaks
     in_force = await _in_force(gateway, patient)
     if not in_force:
         history = await gateway.repository.consent_history_by_pseudonym(patient.pseudonym)
         ever_agreed = any(record.decision == "agreed" for record in history)
-        await gateway.say(
-            patient, message("withdraw.nothing_left" if ever_agreed else "withdraw.none_given")
-        )
+        key = "withdraw.nothing_left" if ever_agreed else "withdraw.none_given"
+        await gateway.say(patient, message(key, lang=lang))
         return
     lines = [
-        message("withdraw.point_line", number=number, title=escape(_clause_title(clause)))
+        message(
+            "withdraw.point_line",
+            lang=lang,
+            number=number,
+            title=escape(_clause_title(clause, lang)),
+        )
         for number, (clause, _) in sorted(in_force.items())
     ]
     buttons = [
-        Button(message("withdraw.clause_button", number=number), CHOOSE + encode({number: version}))
+        Button(
+            message("withdraw.clause_button", lang=lang, number=number),
+            CHOOSE + encode({number: version}),
+        )
         for number, (_, version) in sorted(in_force.items())
     ]
     if len(in_force) > 1:
         everything = {number: version for number, (_, version) in in_force.items()}
-        buttons.append(Button(message("withdraw.all_button"), CHOOSE + encode(everything)))
-    buttons.append(Button(message("withdraw.cancel_button"), CANCEL))
-    await gateway.say(patient, message("withdraw.choose", points="\n".join(lines)), buttons)
+        buttons.append(
+            Button(message("withdraw.all_button", lang=lang), CHOOSE + encode(everything))
+        )
+    buttons.append(Button(message("withdraw.cancel_button", lang=lang), CANCEL))
+    text = message("withdraw.choose", lang=lang, points="\n".join(lines))
+    await gateway.say(patient, text, buttons)
 
 
 async def on_press(gateway: Gateway, user: Any, chat_id: int, data: str, turn: TurnContext) -> None:
@@ -121,7 +133,7 @@ async def on_press(gateway: Gateway, user: Any, chat_id: int, data: str, turn: T
     )
     patient, _ = await gateway.begin_turn(user, chat_id, record)
     if data == CANCEL:
-        await gateway.say(patient, message("withdraw.cancelled"))
+        await gateway.say(patient, message("withdraw.cancelled", lang=patient.speaks))
         return
     if data.startswith(CONFIRM):
         selection = decode(data.removeprefix(CONFIRM))
@@ -133,7 +145,7 @@ async def on_press(gateway: Gateway, user: Any, chat_id: int, data: str, turn: T
         if selection is not None:
             await _confirm(gateway, patient, selection)
             return
-    await gateway.say(patient, message("withdraw.stale"))
+    await gateway.say(patient, message("withdraw.stale", lang=patient.speaks))
 
 
 async def _still_agreed(
@@ -150,14 +162,16 @@ async def _still_agreed(
 async def _confirm(gateway: Gateway, patient: PatientRef, selection: Mapping[int, int]) -> None:
     chosen = await _still_agreed(gateway, patient, selection)
     if not chosen:
-        await gateway.say(patient, message("withdraw.stale"))
+        await gateway.say(patient, message("withdraw.stale", lang=patient.speaks))
         return
     data = CONFIRM + encode({number: version for number, (_, version) in chosen.items()})
+    lang = patient.speaks
     buttons = (
-        Button(message("withdraw.confirm_button"), data),
-        Button(message("withdraw.keep_button"), CANCEL),
+        Button(message("withdraw.confirm_button", lang=lang), data),
+        Button(message("withdraw.keep_button", lang=lang), CANCEL),
     )
-    await gateway.say(patient, message("withdraw.confirm", points=points(list(chosen))), buttons)
+    text = message("withdraw.confirm", lang=lang, points=points(list(chosen), lang))
+    await gateway.say(patient, text, buttons)
 
 
 async def _withdraw(
@@ -173,7 +187,7 @@ async def _withdraw(
         patient_id=patient.id, clauses=clauses, answered_message_id=turn.answered_message_id
     )
     if not result.withdrawn:
-        await gateway.say(patient, message("withdraw.stale"))
+        await gateway.say(patient, message("withdraw.stale", lang=patient.speaks))
         return
     numbers = _numbers(result.withdrawn, by_number.values())
     log.info(
@@ -187,9 +201,9 @@ async def _withdraw(
     # buttons could not be removed): nothing new was recorded; the receipt and the staff
     # notice go again, since the first time may not have reached them.
     key = "withdraw.already_done" if result.repeated else "withdraw.done"
-    text = message(key, points=points(numbers))
+    text = message(key, lang=patient.speaks, points=points(numbers, patient.speaks))
     if told:
-        text += " " + message("withdraw.staff_told")
+        text += " " + message("withdraw.staff_told", lang=patient.speaks)
     await gateway.say(patient, text)
     await gateway.queue_receipt(patient, case_id)
     if told:

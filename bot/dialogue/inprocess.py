@@ -52,8 +52,11 @@ class InProcessDialogue:
         endpoint = EndpointConfig(url=action_server_url) if action_server_url else None
 
         def _load() -> Agent:
+            from bot.dialogue.responses import LocalizedResponses
+
             return Agent.load(
                 model_path,
+                generator=LocalizedResponses(),
                 tracker_store=tracker_store,
                 lock_store=lock_store,
                 action_endpoint=endpoint,

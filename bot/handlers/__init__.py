@@ -2,7 +2,8 @@
 
 | module | what it handles |
 | --- | --- |
-| `bot/handlers/commands.py` | /start /help /restart /privacy /mydata /delete /withdraw /console |
+| `bot/handlers/commands.py` | every command: /start /help /restart /privacy /mydata /delete, |
+| | /withdraw /language /console |
 | `bot/handlers/buttons.py` | button presses (callback queries); empty presses refused first |
 | `bot/handlers/messages.py` | messages and edits |
 | `bot/handlers/membership.py` | the bot blocked by a patient, or added to a stranger's group |
@@ -29,6 +30,7 @@ from bot.handlers.commands import (
     console_command,
     delete_request,
     dialogue_command,
+    language_command,
     my_data,
     privacy,
     restart,
@@ -48,6 +50,7 @@ def add_patient_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("mydata", my_data, filters=private))
     app.add_handler(CommandHandler("delete", delete_request, filters=private))
     app.add_handler(CommandHandler("withdraw", withdraw_request, filters=private))
+    app.add_handler(CommandHandler("language", language_command, filters=private))
     app.add_handler(CommandHandler("bot", leave.command, filters=private))
     app.add_handler(CommandHandler("console", console_command, filters=private))
     app.add_handler(

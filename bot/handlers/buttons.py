@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
-from bot import withdrawal
+from bot import language, withdrawal
 from bot.content import message
 from bot.gateway import Gateway, TurnContext
 from bot.handlers.commands import ERASE, KEEP
@@ -17,6 +17,7 @@ from bot.handlers.common import (
     record_refused_press,
     remove_buttons,
     shows_button,
+    stale_text,
 )
 
 # A rating button's data: gw:rate:<case id>:<stars> (staff/actions.py sends it).
@@ -35,7 +36,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not shows_button(query.message, data):
         # Forged (any client can send any callback data) or replayed after the buttons
         # were removed: nothing reaches the dialogue model or the database.
-        await answer_press(query, message("stale_button"))
+        await answer_press(query, await stale_text(gateway_of(context), update.effective_user))
         await record_refused_press(gateway_of(context), update, data)
         return
     gateway = gateway_of(context)
@@ -44,6 +45,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_press(query)
         await remove_buttons(query)
         await _erase_or_keep(gateway, update, chat_id, erase=data == ERASE)
+        return
+    if language.is_language_button(data):
+        await answer_press(query)
+        await remove_buttons(query)
+        await language.on_choice(gateway, update.effective_user, chat_id, data)
         return
     if withdrawal.is_withdrawal_button(data) and query.message is not None:
         await answer_press(query)
@@ -61,7 +67,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await gateway.on_rating(update.effective_user, chat_id, case_id, rating)
         return
     if not data.startswith("/") or query.message is None:
-        await answer_press(query, message("stale_button"))
+        await answer_press(query, await stale_text(gateway, update.effective_user))
         return
     label = pressed_label(query.message, data)
     await answer_press(query)
@@ -77,10 +83,10 @@ async def _erase_or_keep(gateway: Gateway, update: Update, chat_id: int, erase: 
     assert user is not None
     patient = await gateway.register(user, chat_id)
     if not erase:
-        await gateway.say(patient, message("delete_cancelled"))
+        await gateway.say(patient, message("delete_cancelled", lang=patient.speaks))
         return
     await gateway.erase(patient)
-    await gateway.say(patient, message("delete_done"), keep=False)
+    await gateway.say(patient, message("delete_done", lang=patient.speaks), keep=False)
 
 
 class EmptyCallbackHandler(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
@@ -99,7 +105,12 @@ async def refuse_empty_press(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """A press with no data: refused, recorded if private, and no other group sees it."""
     query = update.callback_query
     assert query is not None
-    await answer_press(query, message("stale_button"))
+    private = query.message is None or query.message.chat.type == ChatType.PRIVATE
+    user = update.effective_user
+    stale = message("stale_button")
+    if private and user is not None:
+        stale = await stale_text(gateway_of(context), user)
+    await answer_press(query, stale)
     if update.effective_user is not None and (
         query.message is None or query.message.chat.type == ChatType.PRIVATE
     ):

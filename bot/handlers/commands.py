@@ -1,11 +1,12 @@
-"""The patient's commands: /start /help /restart /privacy /mydata /delete /withdraw /console."""
+"""The patient's commands: /start /help /restart /privacy /mydata /delete /withdraw /language
+/console."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import withdrawal
+from bot import language, withdrawal
 from bot.content import message
 from bot.dialogue import Button
 from bot.gateway import TurnContext
@@ -45,7 +46,7 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_user is None or update.effective_chat is None:
         return
     patient = await gateway.register(update.effective_user, update.effective_chat.id)
-    await gateway.say(patient, message("privacy"))
+    await gateway.say(patient, message("privacy", lang=patient.speaks))
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,7 +58,10 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     patient = await gateway.register(user, chat.id)
     data = await gateway.repository.export_patient(user.id)
     await gateway.send_document(
-        patient, export_document(data), "my-data.json", message("mydata_caption")
+        patient,
+        export_document(data),
+        "my-data.json",
+        message("mydata_caption", lang=patient.speaks),
     )
 
 
@@ -68,10 +72,10 @@ async def delete_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     patient = await gateway.register(update.effective_user, update.effective_chat.id)
     buttons = (
-        Button(message("delete_confirm_button"), ERASE),
-        Button(message("delete_cancel_button"), KEEP),
+        Button(message("delete_confirm_button", lang=patient.speaks), ERASE),
+        Button(message("delete_cancel_button", lang=patient.speaks), KEEP),
     )
-    await gateway.say(patient, message("delete_confirm"), buttons)
+    await gateway.say(patient, message("delete_confirm", lang=patient.speaks), buttons)
 
 
 async def withdraw_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,13 +90,22 @@ async def withdraw_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await withdrawal.offer(gateway, patient)
 
 
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language: हिन्दी / English, at any time."""
+    gateway = gateway_of(context)
+    if update.effective_user is None or update.effective_message is None:
+        return
+    patient, _ = await gateway.begin_message_turn(update.effective_user, update.effective_message)
+    await language.offer(gateway, patient)
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: say which ones exist."""
     gateway = gateway_of(context)
     if update.effective_user is None or update.effective_message is None:
         return
     patient, _ = await gateway.begin_message_turn(update.effective_user, update.effective_message)
-    await gateway.say(patient, message("unknown_command"))
+    await gateway.say(patient, message("unknown_command", lang=patient.speaks))
 
 
 async def console_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

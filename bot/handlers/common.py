@@ -6,12 +6,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from telegram import MaybeInaccessibleMessage, Message, Update
+from telegram import MaybeInaccessibleMessage, Message, Update, User
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.content import message
 from bot.gateway import Gateway
 from bot.logs import log_name
+from translation.choice import speaks
 
 # Named as before the split: log filters, alerts and tests key on the logger's name.
 log = logging.getLogger("bot.handlers")
@@ -62,6 +64,13 @@ async def record_refused_press(gateway: Gateway, update: Update, data: str) -> N
         media_type="refused_button",
     )
     log.info("button press refused", extra={"patient": log_name(patient.pseudonym)})
+
+
+async def stale_text(gateway: Gateway, user: User) -> str:
+    """ "This button is no longer active", in the language the patient is answered in."""
+    patient = await gateway.repository.get_patient(user.id)
+    language = patient.speaks if patient is not None else speaks(None, user.language_code)
+    return message("stale_button", lang=language)
 
 
 async def answer_press(query: object, text: str | None = None, show_alert: bool = False) -> None:
