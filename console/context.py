@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 # Asks Telegram (or the allow-list) whether a Telegram user is staff right now; raises
 # StaffCheckUnavailable when it cannot tell (Telegram not reachable), which is not a no.
 StaffCheck = Callable[[int], Awaitable[bool]]
-# Draws a consent receipt PDF: (reference, display name, consent records, clauses) -> bytes.
-RenderReceipt = Callable[[str, str, "Sequence[ConsentRef]", "Sequence[Clause]"], Awaitable[bytes]]
+# Draws a consent receipt PDF: (reference, display name, records, clauses, language) -> bytes.
+RenderReceipt = Callable[
+    [str, str, "Sequence[ConsentRef]", "Sequence[Clause]", str], Awaitable[bytes]
+]
 # One named dependency's state for /healthz: (ok, detail without secrets).
 HealthProbe = Callable[[], Awaitable[tuple[bool, str]]]
 

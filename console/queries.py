@@ -103,6 +103,9 @@ _CASE_COLUMNS = (
     cases.c.claimed_at,
     cases.c.closed_at,
     patients.c.display_name.label("patient_name"),
+    patients.c.language.label("patient_language"),
+    patients.c.language_code.label("patient_language_code"),
+    patients.c.language_chosen_at.label("patient_language_chosen_at"),
     holder.c.display_name.label("holder_name"),
 )
 

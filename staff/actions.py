@@ -51,7 +51,9 @@ class CaseActions(CaseTopics, Relay):
             await self._tell_patient(
                 patient,
                 case,
-                message("patient_staff.joined", holder=escape(staff.display_name)),
+                message(
+                    "patient_staff.joined", lang=patient.speaks, holder=escape(staff.display_name)
+                ),
                 back_to_bot_markup(),  # the patient can always leave: bot/leave.py
             )
         return Outcome(
@@ -68,7 +70,9 @@ class CaseActions(CaseTopics, Relay):
         patient = await self._patient(case)
         await self.refresh_card(case, patient)
         if patient is not None:
-            await self._tell_patient(patient, case, message("patient_staff.released"))
+            await self._tell_patient(
+                patient, case, message("patient_staff.released", lang=patient.speaks)
+            )
         text = message(
             "staff.released", holder=escape(staff.display_name), reference=case.reference
         )
@@ -85,14 +89,19 @@ class CaseActions(CaseTopics, Relay):
         await self.refresh_card(case, patient)
         if patient is not None:
             await self._tell_patient(
-                patient, case, message("patient_staff.closed", reference=case.reference)
+                patient,
+                case,
+                message("patient_staff.closed", lang=patient.speaks, reference=case.reference),
             )
             stars = [
                 InlineKeyboardButton(str(n), callback_data=f"gw:rate:{case.id}:{n}")
                 for n in range(1, 6)
             ]
             await self._tell_patient(
-                patient, case, message("rating_prompt"), InlineKeyboardMarkup([stars])
+                patient,
+                case,
+                message("rating_prompt", lang=patient.speaks),
+                InlineKeyboardMarkup([stars]),
             )
         text = message("staff.closed", holder=escape(staff.display_name), reference=case.reference)
         await self._say_in_topic(case, text)

@@ -17,22 +17,27 @@ from html import escape
 
 from telegram import Message, User
 
-from bot.content import content_file, message, tool_message
+from bot.content import message, tool_message
 from bot.outbox import text_payload
 from staff.base import DeskParts
 from storage import CaseRef
 from storage.staff_tools import StaffToolsStore
+from translation import DEFAULT_LANGUAGE
+from translation.overlay import localized_file
 
 NAME = re.compile(r"[a-z0-9_-]{1,32}")
+# A saved reply's Hindi version is saved under its name with this ending ("fees-hi").
+HINDI_SUFFIX = "-hi"
 # Telegram's limit on a message's text, counted after its HTML is parsed.
 TELEGRAM_TEXT_LIMIT = 4096
 PREVIEW_CHARS = 300
 CLOSE_NAMES = 3
 
 
-def shipped_replies() -> dict[str, str]:
-    """The service's own canned replies (content/canned.yml)."""
-    return {str(name): str(text).strip() for name, text in content_file("canned.yml").items()}
+def shipped_replies(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """The service's own canned replies (content/canned.yml, in a language)."""
+    replies = localized_file("canned.yml", language)
+    return {str(name): str(text).strip() for name, text in replies.items()}
 
 
 def visible_length(html_text: str) -> int:
@@ -89,10 +94,16 @@ class CannedReplies(DeskParts):
             lines.append(line + tool_message("canned.saved_mark"))
         return "\n".join(lines)
 
-    async def _canned_text(self, name: str) -> str | None:
-        shipped = shipped_replies()
+    async def _canned_text(self, name: str, language: str = DEFAULT_LANGUAGE) -> str | None:
+        """A reply's text for a patient's language: the service's in that language; a saved
+        one's Hindi version is saved as NAME-hi (sent to Hindi patients in its place)."""
+        shipped = shipped_replies(language)
         if name in shipped:
             return shipped[name]
+        if language != DEFAULT_LANGUAGE:
+            translated = await self.tools.saved_reply(f"{name}{HINDI_SUFFIX}")
+            if translated is not None:
+                return translated.text
         saved = await self.tools.saved_reply(name)
         return saved.text if saved is not None else None
 
@@ -109,8 +120,7 @@ class CannedReplies(DeskParts):
         name = name.strip().lower()
         if not NAME.fullmatch(name):
             return tool_message("canned.bad_name", name=escape(name[:40]))
-        text = await self._canned_text(name)
-        if text is None:
+        if await self._canned_text(name) is None:
             return await self._unknown_name(name)
         staff = await self.staff_member(user)
         refusal = await self._held_by(case, staff)  # type: ignore[attr-defined]
@@ -121,7 +131,10 @@ class CannedReplies(DeskParts):
             return message("staff.no_case_here")
         if patient.blocked:
             return message("staff.patient_blocked")
-        prefix = message("patient_staff.staff_prefix", holder=escape(staff.display_name))
+        text = await self._canned_text(name, patient.speaks) or ""
+        prefix = message(
+            "patient_staff.staff_prefix", lang=patient.speaks, holder=escape(staff.display_name)
+        )
         parts = split_text(text, staff_text_limit(prefix))
         for part in parts:
             record = {

@@ -44,12 +44,23 @@ def status_line(case: CaseRef, holder_name: str | None) -> str:
     return message(f"staff.status.{case.status}")
 
 
+def language_label(language: str, chosen: bool, guessed: object = None) -> str:
+    """ "Hindi (हिन्दी), chosen by the patient": the language the patient is answered in."""
+    parts = [message(f"staff.languages.{language}")]
+    if chosen:
+        parts.append(message("staff.language_chosen"))
+    if guessed == "hinglish":
+        parts.append(message("staff.language_hinglish"))
+    return ", ".join(parts)
+
+
 def render_card(
     case: CaseRef,
     display_name: str,
     consent: Mapping[str, ConsentRef],
     last_messages: Sequence[MessageRef],
     holder_name: str | None,
+    language: str = "",
 ) -> str:
     """HTML card: everything a staff member needs to pick the case up."""
     summary = case.summary or {}
@@ -78,7 +89,7 @@ def render_card(
         reference=case.reference,
         urgency_badge=message("staff.urgent_badge") if case.urgency == "urgent" else "",
         name=escape(display_name),
-        language=escape(str(summary.get("language") or none)),
+        language=escape(language or str(summary.get("language") or none)),
         reason=escape(reason_label(case)),
         asked=escape(str(summary.get("asked") or none)[:300]),
         understood=escape(str(summary.get("understood") or none)),

@@ -15,6 +15,7 @@ from staff.canned import split_text, staff_text_limit
 from staff.sender import LIVE
 from storage import CaseRef, PatientRef, StaffRef
 from storage.staff_lanes import StaffSend
+from translation import DEFAULT_LANGUAGE
 
 
 class Relay(DeskParts):
@@ -98,7 +99,9 @@ class Relay(DeskParts):
         patient = await self._patient(case)
         if patient is None:
             return message("staff.no_case_here")
-        prefix = message("patient_staff.staff_prefix", holder=escape(staff.display_name))
+        prefix = message(
+            "patient_staff.staff_prefix", lang=patient.speaks, holder=escape(staff.display_name)
+        )
         if patient.blocked:
             return message("staff.patient_blocked")
         record = {
@@ -130,7 +133,11 @@ class Relay(DeskParts):
         if row is None or edited.text is None:
             return message("staff.edit_relay_failed") if row is not None else None
         staff = await self.staff_member(user)
-        prefix = message("patient_staff.staff_prefix", holder=escape(staff.display_name))
+        patient = await self.repository.get_patient(
+            row.chat_id
+        )  # a private chat's id is the user's
+        lang = patient.speaks if patient is not None else DEFAULT_LANGUAGE
+        prefix = message("patient_staff.staff_prefix", lang=lang, holder=escape(staff.display_name))
         try:
             await self.bot.edit_message_text(
                 f"{prefix}\n{escape(edited.text)}",

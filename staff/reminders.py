@@ -112,7 +112,7 @@ class QueueReminders(DeskParts):
                 await self._tell_patient(
                     patient,
                     case,
-                    message("patient_staff.waiting", reference=case.reference),
+                    message("patient_staff.waiting", lang=patient.speaks, reference=case.reference),
                     back_to_bot_markup(),
                 )
             await self.repository.mark_renotified(case.id)

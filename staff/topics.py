@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 
 from bot.content import message
 from staff.base import DeskParts
-from staff.card import render_card, topic_name
+from staff.card import language_label, render_card, topic_name
 from staff.sender import BULK, LIVE, PROMPT
 from storage import CaseRef, PatientRef
 from storage.staff_lanes import StaffSend
@@ -47,7 +47,10 @@ class CaseTopics(DeskParts):
     async def _card_text(self, case: CaseRef, patient: PatientRef) -> str:
         consent = await self.repository.consent_state(patient.id)
         last = await self.repository.last_messages(patient.id, limit=5)
-        return render_card(case, patient.display_name, consent, last, await self._holder_name(case))
+        holder = await self._holder_name(case)
+        guessed = (case.summary or {}).get("language")
+        language = language_label(patient.speaks, patient.language_chosen, guessed)
+        return render_card(case, patient.display_name, consent, last, holder, language)
 
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None:
         """Show the case to its group (the least busy one, chosen now if it has none yet)."""

@@ -35,7 +35,9 @@ from console.pages.views import (
     reference_of,
     time_text,
 )
+from staff.card import language_label
 from storage.timeutil import utcnow
+from translation.choice import speaks
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,11 @@ def _summary_items(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
+def patient_speaks(case: Row) -> str:
+    """The language the case's patient is answered in (English once erased)."""
+    return speaks(case.patient_language, case.patient_language_code)
+
+
 def _action_view(row: Row) -> dict[str, str]:
     """A staff action from the audit log as the case page lists it."""
     return {
@@ -184,6 +191,12 @@ async def case_page(request: Request) -> Response:
     now = utcnow()
     patient_name = case.patient_name if case.patient_name is not None else ERASED_NAME
     summary = dict(case.summary or {})
+    if case.patient_id is not None:
+        summary["language"] = language_label(
+            patient_speaks(case),
+            case.patient_language_chosen_at is not None,
+            summary.get("language"),
+        )
     wording = criteria_wording()
     said = summary.get("criteria_words") if isinstance(summary.get("criteria_words"), dict) else {}
     view = {
@@ -226,14 +239,17 @@ async def receipt_pdf(request: Request) -> Response:
     case_id = case.id
     records = await context.repository.consent_history_by_pseudonym(case.patient_pseudonym)
     name = case.patient_name if case.patient_name is not None else ERASED_NAME
-    clauses = load_clauses()
+    language = patient_speaks(case)
+    clauses = load_clauses(language=language)
     # 40-170 ms of CPU in fpdf2: in the bot's receipt process when there is one, since a
     # thread here would still hold the GIL that patients' turns need.
     try:
         if context.render_receipt is not None:
-            pdf = await context.render_receipt(reference, name, records, clauses)
+            pdf = await context.render_receipt(reference, name, records, clauses, language)
         else:
-            pdf = await asyncio.to_thread(build_receipt_pdf, reference, name, records, clauses)
+            pdf = await asyncio.to_thread(
+                build_receipt_pdf, reference, name, records, clauses, language
+            )
     except (BrokenProcessPool, TaskInterrupted) as error:
         # The child died or the bot is stopping; the next render starts a new child.
         log.warning("console receipt not drawn", extra={"error_type": type(error).__name__})
