@@ -1,14 +1,20 @@
-"""The consent receipt: a message and a PDF, worded by content/receipt.yml.
+"""The consent receipt: a message and a PDF, worded by content/receipt.yml in the patient's
+language (content/hi/receipt.yml laid over it for Hindi).
 
-fpdf2's core fonts are Latin-1 only; a Unicode TTF (DejaVu Sans, shipped with
-matplotlib) is looked up at call time so that names in Hindi or with emoji do not fail.
-Glyphs the font lacks render as blanks rather than raising.
+The PDF is set in Noto Sans Devanagari, shipped in storage/fonts/ (SIL Open Font License):
+it covers Latin and Devanagari, so one font serves English and Hindi. Devanagari needs text
+shaping (conjuncts, vowel signs placed before or above their consonant), which fpdf2 does
+through HarfBuzz (uharfbuzz) with `set_text_shaping` on. Shaping is turned on for each
+paragraph that needs it (Devanagari, any script from Hebrew on, combining marks), so a Hindi
+name in an English receipt is shaped too, while Latin-only text is written glyph by glyph as
+before (unkerned: text extraction reads it as whole words). Letters the font lacks (emoji
+or another script in a patient's name) render as blanks rather than raising.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +25,22 @@ from fpdf import FPDF
 from storage.consent_texts import Clause
 from storage.refs import ConsentRef
 from storage.timeutil import utcnow
-from storage.wording import load_wording
+from translation import DEFAULT_LANGUAGE
+from translation.overlay import localized_file
 
-UNICODE_FONT = "DejaVuSans.ttf"
+# Noto Sans Devanagari 2.007, a variable font (wght 100-900, wdth 62.5-100) whose default
+# instance is the Regular (wght 400, wdth 100) drawn here. It is added without `variations`:
+# fpdf2 would instantiate the font with fontTools on every document (over a second), while
+# the default instance is the glyf outlines as stored, which HarfBuzz shapes as they are.
+# The variation tables are then dropped from what is embedded (a static Regular, a third of
+# the size, and no gvar to subset).
+FONT_PATH = Path(__file__).resolve().parent / "fonts" / "NotoSansDevanagari.ttf"
+VARIATION_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR", "STAT")
+FONT_FAMILY = "receipt"
 LINE_HEIGHT = 6
+# From U+0590 on (Hebrew, Arabic, Devanagari and the other Indic scripts, ...) a text needs
+# shaping to be legible; below it (Latin, Greek, Cyrillic) only where a combining mark is.
+SHAPED_FROM = 0x0590
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +55,22 @@ class _NoMissingGlyphDetails(logging.Filter):
 _GLYPH_FILTER = _NoMissingGlyphDetails()
 
 
-def _wording() -> dict[str, Any]:
-    return load_wording()["receipt"]
+def _wording(language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The receipt's wording in a language (English where the overlay has no text)."""
+    return localized_file("receipt.yml", language)["receipt"]
 
 
-def _time(value: datetime) -> str:
-    return value.strftime(_wording()["time_format"])
+def _time(value: datetime, wording: dict[str, Any]) -> str:
+    return value.strftime(wording["time_format"])
 
 
-def _record_lines(record: ConsentRef, clause: Clause, noted: set[str]) -> list[str]:
+def _record_lines(
+    record: ConsentRef, clause: Clause, noted: set[str], wording: dict[str, Any]
+) -> list[str]:
     """One record: its decision and time; for another version of the clause, which one,
     and (once per text) the hash of the text the patient answered then."""
-    wording = _wording()
     decision = wording["decisions"].get(record.decision, record.decision)
-    time = _time(record.decided_at)
+    time = _time(record.decided_at, wording)
     if record.version == clause.version:
         lines = [wording["decision_line"].format(decision=decision, time=time)]
     else:
@@ -69,10 +89,11 @@ def _record_lines(record: ConsentRef, clause: Clause, noted: set[str]) -> list[s
     return lines
 
 
-def _clause_blocks(records: Iterable[ConsentRef], clauses: Sequence[Clause]) -> list[list[str]]:
+def _clause_blocks(
+    records: Iterable[ConsentRef], clauses: Sequence[Clause], wording: dict[str, Any]
+) -> list[list[str]]:
     """Per clause: heading, current text, its hash, then every record in the order made
     (agreements, refusals, withdrawals, answers to older versions), or "not answered"."""
-    wording = _wording()
     ordered = sorted(records, key=lambda record: (record.decided_at, record.id))
     blocks = []
     for clause in sorted(clauses, key=lambda clause: clause.number):
@@ -84,7 +105,7 @@ def _clause_blocks(records: Iterable[ConsentRef], clauses: Sequence[Clause]) -> 
         noted: set[str] = set()
         answered = [record for record in ordered if record.clause_id == clause.id]
         for record in answered:
-            lines.extend(_record_lines(record, clause, noted))
+            lines.extend(_record_lines(record, clause, noted, wording))
         if not answered:
             lines.append(wording["not_answered"])
         blocks.append(lines)
@@ -92,49 +113,47 @@ def _clause_blocks(records: Iterable[ConsentRef], clauses: Sequence[Clause]) -> 
 
 
 def receipt_text(
-    case_reference: str, records: Iterable[ConsentRef], clauses: Sequence[Clause]
+    case_reference: str,
+    records: Iterable[ConsentRef],
+    clauses: Sequence[Clause],
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
-    """The receipt as a chat message (plain text)."""
-    wording = _wording()
+    """The receipt as a chat message (plain text), worded in `language`; the clauses come
+    as the caller loaded them (load_clauses(language=...))."""
+    wording = _wording(language)
     parts = [wording["title"], wording["case_line"].format(reference=case_reference)]
-    parts.extend("\n".join(block) for block in _clause_blocks(records, clauses))
+    parts.extend("\n".join(block) for block in _clause_blocks(records, clauses, wording))
     parts.append(wording["footer"])
     return "\n\n".join(parts)
 
 
-def _unicode_font_path() -> Path | None:
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        return None
-    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / UNICODE_FONT
-    return path if path.exists() else None
+def needs_shaping(text: str) -> bool:
+    """Whether a text is illegible glyph by glyph: conjuncts, reordered or stacked marks."""
+    return any(
+        ord(char) >= SHAPED_FROM or unicodedata.category(char).startswith("M") for char in text
+    )
 
 
-class _ReceiptPdf:
-    """Writes paragraphs in one font, Unicode when available, else Latin-1 sanitised."""
+class ReceiptPdf:
+    """An A4 document in the shipped font, written a paragraph at a time."""
 
-    def __init__(self, compress: bool) -> None:
+    def __init__(self, compress: bool = True) -> None:
         self.pdf = FPDF(format="A4")
         self.pdf.compress = compress
         self.pdf.set_auto_page_break(auto=True, margin=15)
-        font_path = _unicode_font_path()
-        self.unicode = font_path is not None
-        if font_path is not None:
-            self.pdf.add_font("receipt", fname=str(font_path))
-            self.family = "receipt"
-        else:
-            logger.warning("no Unicode font found; receipt text is reduced to Latin-1")
-            self.family = "helvetica"
+        self.pdf.add_font(FONT_FAMILY, fname=str(FONT_PATH))
+        embedded = self.pdf.fonts[FONT_FAMILY].ttfont
+        for tag in VARIATION_TABLES:
+            if tag in embedded:
+                del embedded[tag]
         self.pdf.add_page()
 
-    def _clean(self, text: str) -> str:
-        if self.unicode:
-            return text
-        return text.encode("latin-1", "replace").decode("latin-1")
-
     def paragraph(self, text: str, size: float = 10, gap: float = 1) -> None:
-        self.pdf.set_font(self.family, size=size)
-        self.pdf.multi_cell(0, LINE_HEIGHT, self._clean(text), new_x="LMARGIN", new_y="NEXT")
+        # Script and direction are guessed per run of text, so a line mixing Devanagari with
+        # Latin (a hash, a /command) is shaped a run at a time.
+        self.pdf.set_text_shaping(needs_shaping(text))
+        self.pdf.set_font(FONT_FAMILY, size=size)
+        self.pdf.multi_cell(0, LINE_HEIGHT, text, new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(gap)
 
     def output(self) -> bytes:
@@ -146,20 +165,23 @@ def build_receipt_pdf(
     patient_display_name: str,
     records: Iterable[ConsentRef],
     clauses: Sequence[Clause],
+    language: str = DEFAULT_LANGUAGE,
     *,
     compress: bool = True,
 ) -> bytes:
-    wording = _wording()
+    """The receipt as a PDF, worded in `language` (the order bot/receipts.py passes)."""
+    wording = _wording(language)
     fpdf_logger = logging.getLogger("fpdf.output")
     if _GLYPH_FILTER not in fpdf_logger.filters:
         fpdf_logger.addFilter(_GLYPH_FILTER)
-    document = _ReceiptPdf(compress=compress)
+    document = ReceiptPdf(compress=compress)
+    document.pdf.set_lang(language)
     document.pdf.set_title(wording["title"])
     document.paragraph(wording["title"], size=16, gap=3)
     document.paragraph(wording["case_line"].format(reference=case_reference), gap=0)
     document.paragraph(wording["name_line"].format(name=patient_display_name), gap=0)
-    document.paragraph(wording["issued_line"].format(time=_time(utcnow())), gap=4)
-    for heading, text, *details in _clause_blocks(records, clauses):
+    document.paragraph(wording["issued_line"].format(time=_time(utcnow(), wording)), gap=4)
+    for heading, text, *details in _clause_blocks(records, clauses, wording):
         document.paragraph(heading, size=11, gap=0)
         document.paragraph(text, gap=0)
         for line in details:
