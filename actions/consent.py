@@ -26,7 +26,8 @@ from actions.forms_common import (
     latest_intent,
 )
 from actions.handoff import handoff_payload
-from actions.replies import say
+from actions.replies import render, say
+from translation import DEFAULT_LANGUAGE
 
 DECISIONS = {"affirm": "agreed", "deny": "refused"}
 # How sure the NLU must be of a typed yes or no for it to count; buttons are certain (1.0).
@@ -60,11 +61,15 @@ def show_clause(
         "total": str(len(consent_clauses())),
         "clause_text": clause.text,
     }
+    key = "consent_clause"
     if agreed_version is not None:
         values |= {"version": str(clause.version), "old_version": str(agreed_version)}
-        say(dispatcher, "consent_clause_changed", **values)
-        return
-    say(dispatcher, "consent_clause", **values)
+        key = "consent_clause_changed"
+    text, buttons = render(key, **values)
+    if clause.language != DEFAULT_LANGUAGE:
+        # A translation is the project's until reviewed: the client's original is a tap away.
+        buttons += render("consent_english_button", number=str(clause.number))[1]
+    dispatcher.utter_message(text=text, buttons=buttons)
 
 
 class ValidateConsentForm(FormValidationAction):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -36,12 +36,15 @@ def speaking_in(language: str) -> Iterator[None]:
         _SPEAKING.reset(token)
 
 
-def language_of(tracker_state: Mapping[str, Any]) -> str:
-    """The gateway's choice carried by the latest message's metadata; English without one."""
-    latest = tracker_state.get("latest_message") or {}
-    metadata = latest.get("metadata") or {}
-    language = metadata.get("language") if isinstance(metadata, Mapping) else None
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+def language_of(events: Sequence[Mapping[str, Any]]) -> str:
+    """The gateway's choice carried by the latest message's metadata (Rasa keeps it on the
+    user event, not in `latest_message`); English without one."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            language = metadata.get("language") if isinstance(metadata, Mapping) else None
+            return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 @functools.cache
@@ -57,7 +60,8 @@ def answer_in_patients_language() -> None:
 
     @functools.wraps(run)
     async def run_in_language(self: ActionExecutor, action_call: dict[str, Any]) -> Any:
-        with speaking_in(language_of(action_call.get("tracker") or {})):
+        events = (action_call.get("tracker") or {}).get("events") or []
+        with speaking_in(language_of(events)):
             return await run(self, action_call)
 
     ActionExecutor.run = run_in_language  # type: ignore[method-assign]
@@ -74,6 +78,6 @@ def typed_user_texts(tracker: Tracker) -> list[str]:
 
 def patient_language(tracker: Tracker) -> str:
     """For the staff's card: the language answered in, or "hinglish" where typed so."""
-    if language_of({"latest_message": tracker.latest_message}) == "hi":
+    if language_of(tracker.events) == "hi":
         return "hi"
     return guess_language(typed_user_texts(tracker))

@@ -7,6 +7,7 @@ of translation/choice.py); here the patient is offered the choice and their choi
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import TYPE_CHECKING
 
 from telegram import User
@@ -14,6 +15,7 @@ from telegram import User
 from bot.content import message
 from bot.dialogue import Button
 from bot.logs import log_name
+from storage.refs import IncomingRecord
 from translation import LANGUAGES
 
 if TYPE_CHECKING:
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # A choice button's data: gw:lang:<code>.
 CHOOSE = "gw:lang:"
+# A translated consent clause's "English text" button: gw:clause_en:<clause number>
+# (actions/consent.py adds it).
+ENGLISH_CLAUSE = "gw:clause_en:"
 
 
 def is_language_button(data: str) -> bool:
@@ -48,3 +53,28 @@ async def on_choice(gateway: Gateway, user: User, chat_id: int, data: str) -> No
         return
     log.info("language chosen", extra={"patient": log_name(chosen.pseudonym), "language": language})
     await gateway.say(chosen, message("language.chosen", lang=chosen.speaks))
+
+
+def is_english_clause_button(data: str) -> bool:
+    return data.startswith(ENGLISH_CLAUSE) and data.removeprefix(ENGLISH_CLAUSE).isdigit()
+
+
+async def show_english_clause(
+    gateway: Gateway, user: User, chat_id: int, data: str, label: str | None
+) -> None:
+    """The client's English original of a clause, beside its translation: the clause's own
+    buttons stay, and the consent goes on where it was."""
+    from storage.consent_texts import load_clauses
+
+    number = int(data.removeprefix(ENGLISH_CLAUSE))
+    record = IncomingRecord(
+        text=label or data, chat_id=chat_id, telegram_message_id=None, media_type="button"
+    )
+    patient, _ = await gateway.begin_turn(user, chat_id, record)
+    clause = next((c for c in load_clauses() if c.number == number), None)
+    if clause is None:
+        await gateway.say(patient, message("stale_button", lang=patient.speaks))
+        return
+    original = escape(clause.text)
+    text = message("consent_original", lang=patient.speaks, number=number, text=original)
+    await gateway.say(patient, text)

@@ -46,6 +46,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await remove_buttons(query)
         await _erase_or_keep(gateway, update, chat_id, erase=data == ERASE)
         return
+    if language.is_english_clause_button(data) and query.message is not None:
+        await answer_press(query)  # the clause's buttons stay: it is still to be answered
+        label = pressed_label(query.message, data)
+        await language.show_english_clause(gateway, update.effective_user, chat_id, data, label)
+        return
     if language.is_language_button(data):
         await answer_press(query)
         await remove_buttons(query)

@@ -33,10 +33,14 @@ async def test_the_download_is_drawn_by_the_renderer_not_here(
     drawn: list[tuple[str, int]] = []
 
     async def render(
-        reference: str, name: str, records: Sequence[ConsentRef], clauses: Sequence[Clause]
+        reference: str,
+        name: str,
+        records: Sequence[ConsentRef],
+        clauses: Sequence[Clause],
+        language: str,
     ) -> bytes:
         drawn.append((reference, len(records)))
-        return build_receipt_pdf(reference, name, list(records), list(clauses))
+        return build_receipt_pdf(reference, name, list(records), list(clauses), language)
 
     async def no_thread(*args: object, **kwargs: object) -> object:
         raise AssertionError("the receipt was drawn in a thread of the bot's process")

@@ -51,9 +51,14 @@ class World:
     async def idle(self) -> None:
         await wait_idle(self, staff=self.wait_for_staff)
 
-    async def new_patient(self, first_name: str = "Asha", last_name: str = "R") -> Patient:
+    async def new_patient(
+        self, first_name: str = "Asha", last_name: str = "R", language_code: str = "en"
+    ) -> Patient:
+        """A new Telegram user; `language_code` is their app's language."""
         user_id = next(_user_ids)
-        await self.emulator.add_user(user_id, first_name=first_name, last_name=last_name)
+        await self.emulator.add_user(
+            user_id, first_name=first_name, last_name=last_name, language_code=language_code
+        )
         return Patient(self, user_id)
 
 
