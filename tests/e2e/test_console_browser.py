@@ -298,6 +298,8 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
 
         driver.get(f"{base}/queue")
         no_sideways_scroll(driver, "/queue")
+        driver.get(f"{base}/translations")
+        no_sideways_scroll(driver, "/translations")
         driver.get(f"{base}/reports")
         no_sideways_scroll(driver, "/reports")
         controls_fit(driver, "/reports")
@@ -310,7 +312,7 @@ def phone_and_keyboard(chrome: Chrome, base: str, reference: str) -> dict[str, P
 def labelled(chrome: Chrome, base: str, reference: str) -> None:
     """Every field on the console's pages is named by a <label> or an aria-label."""
     driver = chrome.driver
-    for page in ("/cases", "/reports", "/queue", f"/cases/{reference}"):
+    for page in ("/cases", "/reports", "/queue", "/translations", f"/cases/{reference}"):
         driver.get(f"{base}{page}")
         missing = unlabelled_controls(driver)
         assert missing == [], f"controls on {page} without a label: {missing}"
@@ -352,3 +354,29 @@ async def test_pages_work_375px_wide_and_by_keyboard(
 
 async def test_every_field_has_a_label(signed_in: dict[str, str], chrome: Chrome) -> None:
     await asyncio.to_thread(labelled, chrome, signed_in["base"], signed_in["reference"])
+
+
+def translations_listed(chrome: Chrome, base: str) -> int:
+    """The translations page in the browser: its rows, each a Hindi text and its English."""
+    driver = chrome.driver
+    driver.get(f"{base}/translations")
+    cells = driver.execute_script(
+        "return [...document.querySelectorAll('td[lang=hi]')].map(c => c.innerText)"
+    )
+    english = driver.execute_script(
+        "return [...document.querySelectorAll('tbody tr td:nth-of-type(1)')]"
+        ".filter(c => c.innerText.trim()).length"
+    )
+    assert cells and all(re.search("[\u0900-\u097f]", c) for c in cells[:50]), cells[:3]
+    assert english == len(cells)
+    save_screenshot(driver, "console-translations")
+    return len(cells)
+
+
+async def test_the_translations_to_review_are_listed(
+    signed_in: dict[str, str], chrome: Chrome
+) -> None:
+    from translation.status import unreviewed
+
+    shown = await asyncio.to_thread(translations_listed, chrome, signed_in["base"])
+    assert shown == len(unreviewed("hi"))
