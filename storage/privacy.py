@@ -25,7 +25,8 @@ from storage.convert import (
 from storage.models import AuditEvent, Case, ConsentRecord, Patient, TranscriptMessage
 from storage.refs import ErasureReport
 from storage.timeutil import iso, utcnow
-from storage.wording import load_wording
+from translation.choice import speaks
+from translation.overlay import localized_file
 
 EXPORT_FORMAT = "triage-bot/patient-export/1"
 # Rasa's SQLTrackerStore table, when the tracker store shares our database.
@@ -77,24 +78,28 @@ async def export_patient(
             target=f"patient:{patient_pseudonym}",
         )
     )
+    # The notes in the language the patient reads (the data itself is as stored).
+    language = speaks(patient.language, patient.language_code) if patient is not None else "en"
+    wording = localized_file("receipt.yml", language)["export"]
     return {
         "format": EXPORT_FORMAT,
         "exported_at": iso(utcnow()),
-        "about": load_wording()["export"]["note"],
+        "language": language,
+        "about": wording["note"],
         "pseudonym": patient_pseudonym,
         "patient": patient_json(patient) if patient is not None else None,
         "cases": [case_json(case_ref(row)) for row in cases],
-        "messages": [_exported_message(row) for row in messages],
+        "messages": [_exported_message(row, wording["staff_note"]) for row in messages],
         "consent_records": [consent_json(consent_ref(row)) for row in consents],
         "audit_events": [audit_json(row) for row in audit_events],
     }
 
 
-def _exported_message(row: TranscriptMessage) -> dict[str, Any]:
+def _exported_message(row: TranscriptMessage, staff_note: str) -> dict[str, Any]:
     """A transcript row as exported; a staff note (author "note") says plainly what it is."""
     exported = message_json(message_ref(row))
     if row.author == "note":
-        exported["staff_note"] = load_wording()["export"]["staff_note"]
+        exported["staff_note"] = staff_note
     return exported
 
 
