@@ -102,3 +102,26 @@ async def switch_to_english_and_back(patient: Patient) -> None:
     await patient.press("हिन्दी")
     back = await patient.send("क्या बोटोक्स कॉस्मेटिक सर्जरी है?")
     assert "कॉस्मेटिक" in joined(back) and "(botox)" in joined(back)
+
+
+async def test_hinglish_is_offered_hindi_or_english_once_and_the_choice_kept(world: World) -> None:
+    patient = await world.new_patient("Ravi", "K")
+    first = await patient.send("mujhe naak ki surgery ke baare mein batao, kya ye cosmetic hai?")
+    offer = first[-1]
+    assert {"हिन्दी", "English"} <= set(button_labels(offer)), texts(first)
+    again = await patient.send("aur kitna time lagta hai theek hone mein?")
+    assert not any("हिन्दी" in button_labels(r) for r in again), "offered twice"
+    await patient.press_on(offer, "हिन्दी")
+    answer = await patient.send("naak ki surgery cosmetic hai kya?")
+    assert has_devanagari(joined(answer)) and english_in(answer) == []
+
+
+async def test_emergency_and_self_harm_guidance_come_in_hindi(world: World) -> None:
+    patient = await world.new_patient("Meena", "S", language_code="hi")
+    emergency = await patient.send("ऑपरेशन के बाद बहुत खून बह रहा है और रुक नहीं रहा")
+    said = joined(emergency)
+    assert "112" in said and has_devanagari(said) and english_in(emergency) == []
+    crisis = await patient.send("मैं अब जीना नहीं चाहती, खुद को खत्म कर लूँगी")
+    said = joined(crisis)
+    assert "14416" in said and "Tele-MANAS" in said and has_devanagari(said)
+    assert english_in(crisis) == []
