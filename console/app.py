@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 from console.context import ConsoleContext
 
 HERE = Path(__file__).parent
+FONTS = HERE.parent / "storage" / "fonts"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -24,6 +25,8 @@ def console_routes() -> list[BaseRoute]:
         *pages.routes,
         *reports.routes,
         *ops.routes,
+        # The receipt's Devanagari font, for Hindi on every page (console.css).
+        Mount("/static/fonts", StaticFiles(directory=str(FONTS)), name="fonts"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 

@@ -369,6 +369,13 @@ def translations_listed(chrome: Chrome, base: str) -> int:
     )
     assert cells and all(re.search("[\u0900-\u097f]", c) for c in cells[:50]), cells[:3]
     assert english == len(cells)
+    # Drawn in the served Devanagari font, not in boxes: the browser loaded it for them.
+    loaded = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "document.fonts.ready.then(() => done([...document.fonts]"
+        ".filter(f => f.family.includes('Noto Sans Devanagari')).map(f => f.status)));"
+    )
+    assert loaded == ["loaded"], loaded
     save_screenshot(driver, "console-translations")
     return len(cells)
 
