@@ -55,3 +55,48 @@ def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
         rest = rest[cut:].lstrip()
     parts.append(rest)
     return parts
+
+
+# The bot's own replies, as kept in the transcript, carry the formatting they were sent with:
+# Rasa's **bold** and _italic_, or the few plain HTML tags of content/messages.yml.
+_SIMPLE_TAG = re.compile(r"&lt;(/?)(b|i|u|em|strong|code)&gt;")
+_HTML_TOKEN = re.compile(r"<(/?)([a-z]+)>|&[#\w]+;|.", re.DOTALL)
+
+
+def transcript_html(text: str, limit: int | None = None) -> str:
+    """A kept bot reply as Telegram HTML, showing the formatting the patient saw.
+
+    Everything is escaped; **bold**, _italic_ and the plain tags b, i, u, em, strong and code
+    become formatting only where they open and close in order (a tag left open or crossing
+    another stays text). `limit` cuts after that many visible characters, closing what is
+    open, so the result always parses.
+    """
+    tokens = list(_HTML_TOKEN.finditer(_SIMPLE_TAG.sub(r"<\1\2>", to_html(text))))
+    paired: set[int] = set()
+    opened: list[tuple[str, int]] = []
+    for index, token in enumerate(tokens):
+        closing, tag = token.group(1), token.group(2)
+        if tag is None:
+            continue
+        if not closing:
+            opened.append((tag, index))
+        elif opened and opened[-1][0] == tag:
+            paired.update((opened.pop()[1], index))
+    out: list[str] = []
+    still_open: list[str] = []
+    shown = 0
+    for index, token in enumerate(tokens):
+        if limit is not None and shown >= limit:
+            break
+        tag = token.group(2)
+        if tag is not None and index in paired:
+            if token.group(1):
+                still_open.pop()
+            else:
+                still_open.append(tag)
+            out.append(token.group())
+            continue
+        out.append(html.escape(token.group(), quote=False) if tag is not None else token.group())
+        shown += 1 if tag is None else len(token.group())
+    out.extend(f"</{tag}>" for tag in reversed(still_open))
+    return "".join(out)

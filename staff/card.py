@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from bot.content import message
+from bot.render import transcript_html
 from storage import CaseRef, ConsentRef, MessageRef
 
 
@@ -80,7 +81,7 @@ def render_card(
             "staff.message_line",
             time=m.created_at.astimezone(timezone.utc).strftime("%H:%M"),
             author=m.author,
-            text=escape((m.text or f"[{m.media_type or 'message'}]")[:200]),
+            text=_message_text(m),
         )
         for m in last_messages
     ]
@@ -98,6 +99,16 @@ def render_card(
         last_messages="\n".join(message_lines) or none,
         status=status_line(case, holder_name),
     )
+
+
+def _message_text(m: MessageRef, limit: int = 200) -> str:
+    """A transcript line's text for the HTML card: the bot's replies with the bold and italic
+    the patient saw (not Rasa's literal **asterisks**), everyone else's escaped as typed."""
+    if not m.text:
+        return escape(f"[{m.media_type or 'message'}]")
+    if m.author == "bot":
+        return transcript_html(m.text, limit)
+    return escape(m.text[:limit])
 
 
 def _criteria(summary: Mapping[str, object]) -> list[str]:
