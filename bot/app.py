@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -64,7 +65,7 @@ def build_application(
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .update_queue(DurableUpdateQueue(store, message("dialogue_unavailable")))
+        .update_queue(DurableUpdateQueue(store, partial(message, "dialogue_unavailable")))
         .concurrent_updates(processor)
         # Timeouts are generous: a busy machine (TensorFlow holds the GIL in bursts) must not
         # turn into lost calls.

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from telegram import Bot, Update
 
 from bot.logs import failure_fields
 from storage.durable import DurableStore
+from translation import DEFAULT_LANGUAGE
+from translation.detect import has_devanagari, telegram_hint
 
 log = logging.getLogger(__name__)
 DOWN_NOTICE_INTERVAL = 300.0
@@ -25,13 +28,27 @@ DOWN_NOTICE_INTERVAL = 300.0
 PRUNE_INTERVAL = 3600.0
 
 
+def update_language(update: Update) -> str:
+    """The language an update shows without the database: Devanagari in it, or Telegram's
+    Hindi (translation/choice.py decides for good once the patient's record can be read)."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message is not None else ""
+    user = update.effective_user
+    if has_devanagari(text):
+        return "hi"
+    return telegram_hint(user.language_code if user else None) or DEFAULT_LANGUAGE
+
+
 class DurableUpdateQueue(asyncio.Queue[object]):
     """An update queue that keeps each update in the database and drops repeated update_ids."""
 
-    def __init__(self, store: DurableStore, notice: str | None = None) -> None:
+    def __init__(
+        self, store: DurableStore, notice: str | Callable[[str], str] | None = None
+    ) -> None:
         super().__init__()
         self.store = store
-        # Sent straight to a patient (no outbox: the database is what failed).
+        # Sent straight to a patient (no outbox: the database is what failed), in a
+        # language (a function of it) read off the update, since the patient's is stored.
         self.notice = notice
         self._told: dict[int, float] = {}
         self._pruner: asyncio.Task[None] | None = None
@@ -69,8 +86,11 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         if now - self._told.get(chat.id, -DOWN_NOTICE_INTERVAL) < DOWN_NOTICE_INTERVAL:
             return
         self._told[chat.id] = now
+        notice = self.notice
+        if not isinstance(notice, str):
+            notice = notice(update_language(update))
         with contextlib.suppress(Exception):
-            await update.get_bot().send_message(chat.id, self.notice)
+            await update.get_bot().send_message(chat.id, notice)
 
     async def replay(self, bot: Bot) -> int:
         """Queue what was stored but never processed (a crash or a kill), oldest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ async def test_database_down_keeps_the_update_with_telegram_and_tells_the_patien
     url = f"sqlite:///{path}"
     await asyncio.to_thread(migrate, url)
     database = Database(url)
-    queue = DurableUpdateQueue(DurableStore(database), notice=message("dialogue_unavailable"))
+    notice = partial(message, "dialogue_unavailable")
+    queue = DurableUpdateQueue(DurableStore(database), notice=notice)
     async with BotApiEmulator() as emulator:
         await emulator.add_user(4242, first_name="Asha")
         bot = Bot(emulator.token, base_url=emulator.bot_base_url)
@@ -71,4 +73,22 @@ async def test_database_down_keeps_the_update_with_telegram_and_tells_the_patien
             told = await emulator.bot_messages(4242)
     assert queue.empty(), "an update that could not be stored must not be handled"
     assert [m["plain_text"] for m in told] == [message("dialogue_unavailable").strip()]
+    # Written in Devanagari: told in Hindi, though the patient's record cannot be read.
+    await emulator_told_in_hindi(queue, tmp_path)
     await database.dispose()
+
+
+async def emulator_told_in_hindi(queue: DurableUpdateQueue, tmp_path: Path) -> None:
+    async with BotApiEmulator() as emulator:
+        await emulator.add_user(4343, first_name="Meena", language_code="en")
+        bot = Bot(emulator.token, base_url=emulator.bot_base_url)
+        async with bot:
+            chat = Chat(4343, Chat.PRIVATE)
+            user = User(4343, "Meena", False, language_code="en")
+            text = "मुझे दूसरी राय चाहिए"
+            update = Update(2, message=Message(8, None, chat, from_user=user, text=text))  # type: ignore[arg-type]
+            update.set_bot(bot)
+            with pytest.raises(Exception):  # noqa: B017 (the database is still gone)
+                await queue.put(update)
+            told = await emulator.bot_messages(4343)
+    assert [m["plain_text"] for m in told] == [message("dialogue_unavailable", "hi").strip()]

@@ -125,3 +125,18 @@ async def test_emergency_and_self_harm_guidance_come_in_hindi(world: World) -> N
     said = joined(crisis)
     assert "14416" in said and "Tele-MANAS" in said and has_devanagari(said)
     assert english_in(crisis) == []
+
+
+async def test_clarifying_questions_digressions_and_the_fallback_come_in_hindi(
+    world: World,
+) -> None:
+    patient = await world.new_patient("Kavya", "P", language_code="hi")
+    unclear = await patient.send("मुझे कुछ ठीक करवाना है")
+    assert has_devanagari(joined(unclear)) and english_in(unclear) == [], texts(unclear)
+    nonsense = await patient.send("क्ष त्र ज्ञ")
+    assert has_devanagari(joined(nonsense)) and english_in(nonsense) == [], texts(nonsense)
+    await patient.send("मुझे दूसरी राय चाहिए")
+    # Inside the criteria form, a procedure question is answered, then the form goes on.
+    aside = await patient.send("राइनोप्लास्टी कॉस्मेटिक है क्या?")
+    assert "(rhinoplasty)" in joined(aside) and english_in(aside) == [], texts(aside)
+    assert {"हाँ", "नहीं"} <= set(button_labels(aside[-1]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from staff.card import render_card
+from staff.card import language_label, render_card
 from storage import CaseRef
 
 
@@ -58,3 +58,12 @@ def test_a_card_without_an_understanding_says_so_plainly() -> None:
     card = render_card(case_with({"asked": "hello"}), "Asha R", {}, [], None)
     assert "<b>Understood:</b> —" in card
     assert "<b>Criteria met:</b> —" in card
+
+
+def test_the_card_names_the_patients_language_and_how_it_was_set() -> None:
+    assert language_label("hi", True) == "Hindi (हिन्दी), chosen by the patient"
+    assert language_label("en", False, "hinglish") == "English, writes Hinglish"
+    card = render_card(
+        case_with({"language": "hi"}), "Asha R", {}, [], None, language_label("hi", False)
+    )
+    assert "<b>Language:</b> Hindi (हिन्दी)\n" in card

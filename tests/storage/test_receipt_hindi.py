@@ -24,12 +24,14 @@ from bot.paths import VAR
 from bot.receipts import ReceiptRenderer
 from storage.consent_texts import Clause, load_clauses
 from storage.receipt import (
+    FONT_FAMILY,
     FONT_PATH,
     ReceiptPdf,
     _wording,
     build_receipt_pdf,
     needs_shaping,
     receipt_text,
+    word_widths,
 )
 from storage.refs import ConsentRef
 
@@ -258,3 +260,21 @@ def test_the_hindi_receipt_renders_to_png(clauses: list[Clause]) -> None:
     width, height = int.from_bytes(first[16:20], "big"), int.from_bytes(first[20:24], "big")
     assert abs(width - 662) <= 1 and abs(height - 936) <= 1  # A4 at 80 dpi
     print(f"receipt rendered: {', '.join(str(page) for page in pages)}")
+
+
+def test_words_are_measured_as_fpdf2_measures_them_and_lines_fit_the_page(
+    clauses: list[Clause],
+) -> None:
+    """The receipt breaks shaped lines itself (fpdf2's own breaking reshapes per character):
+    each word as wide as fpdf2 makes it, and no line wider than the page."""
+    document = ReceiptPdf()
+    document.pdf.set_text_shaping(True)
+    document.pdf.set_font(FONT_FAMILY, size=10)
+    text = " ".join(clause.text for clause in clauses) + " SHA-256: " + "ab12" * 16
+    widths = word_widths(text, document.pdf.font_size)
+    for word, width in zip(text.split(" "), widths, strict=True):
+        assert width == pytest.approx(document.pdf.get_string_width(word), abs=0.01), word
+    lines = document._wrapped(text)
+    assert lines is not None and len(lines) > 5
+    assert " ".join(lines) == text
+    assert max(document.pdf.get_string_width(line) for line in lines) <= document.pdf.epw
