@@ -1,7 +1,9 @@
 """The sandbox: the real bot against the local Bot API emulator, with a terminal chat.
 
 What `make run` starts when TELEGRAM_BOT_TOKEN is unset. You play the patient, and with
-`staff:` in front of a line, a member of the care team in the staff group.
+`staff:` in front of a line, a member of the care team in the staff group; `staff: /console`
+is that member's /console in their own private chat with the bot, whose sign-in link to the
+console is printed here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ Sandbox: you are a patient talking to the bot (nothing leaves this machine).
   staff: hello              the care team writes in the newest case topic
   staff: #1                 the care team presses button 1 of the newest case card
   staff: /release  /close  /queue
+  staff: /console           the care team's one-time sign-in link to the console (open it)
   quit (or Ctrl-D, Ctrl-C)  stop everything
 """
 
@@ -43,6 +46,7 @@ class Screen:
     staff_buttons: list[tuple[int, str]] = dataclasses.field(default_factory=list)
     staff_message_id: int | None = None
     staff_thread_id: int | None = None
+    staff_user_id: int = STAFF_ID
 
     def show(self, event: dict[str, Any]) -> None:
         """Print one emulator journal event if a person would see it."""
@@ -72,6 +76,8 @@ class Screen:
                 self.staff_buttons = [(i, data) for i, _, data in buttons]
                 self.staff_message_id = record["message_id"]
             prefix = f"  [staff group, topic {thread}] bot{edited}: "
+        elif record["chat_id"] == self.staff_user_id:
+            prefix = f"  [staff member's private chat] bot{edited}: "
         else:
             if buttons:
                 self.patient_buttons = [(i, title) for i, title, _ in buttons]
@@ -110,6 +116,11 @@ async def act(line: str, emulator: BotApiEmulator, screen: Screen) -> None:
                     callback_data=match[0],
                     user_id=STAFF_ID,
                 )
+            return
+        if said.split("@")[0] == "/console":
+            # Staff ask for the console's link in a private chat with the bot, never in the
+            # group: the staff member's own chat, whose reply the screen shows.
+            await emulator.send_user_message(STAFF_ID, "/console")
             return
         await emulator.send_user_message(
             STAFF_ID, said, chat_id=screen.staff_chat_id, thread_id=screen.staff_thread_id

@@ -3,6 +3,7 @@ terminal shows the chat only; logs and library warnings go to the log file (issu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -13,12 +14,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.model import ensure_model
 from bot.paths import ROOT
+from bot.sandbox import PATIENT_ID, STAFF_ID, USAGE, Screen, act
 
 
 class Terminal:
@@ -114,6 +118,67 @@ def test_a_person_plays_patient_and_staff_at_the_terminal(tmp_path: Path) -> Non
         if terminal.process.poll() is None:
             terminal.process.kill()
             terminal.process.wait()
+
+
+@pytest.mark.slow
+def test_the_sandboxs_staff_member_signs_in_to_the_console(tmp_path: Path) -> None:
+    """`staff: /console` prints the one-time sign-in link, which opens the console."""
+    ensure_model()
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.wait_for("Sandbox: you are a patient", timeout=240)
+        console = next(line for line in terminal.shown if line.startswith("Console: "))
+        url = console.removeprefix("Console: ")
+        assert any(line.lstrip().startswith("staff: /console") for line in terminal.shown)
+        terminal.type("staff: /console")
+        terminal.wait_for("[staff member's private chat] bot: Your sign-in link")
+        link = terminal.wait_for("/signin?token=").strip()
+        assert link.startswith(f"{url}/signin?token="), link
+        with httpx.Client(timeout=30) as browser:
+            signed_in = browser.get(link)
+            assert signed_in.status_code == 303
+            assert signed_in.headers["location"] == "/cases"
+            cases = browser.get(f"{url}/cases")
+            assert cases.status_code == 200
+            assert "Ravi Kumar" in cases.text
+        terminal.type("quit")
+        assert terminal.process.wait(timeout=60) == 0
+        terminal.finish()
+        assert_only_the_chat_on_the_terminal(terminal)
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+            terminal.process.wait()
+
+
+class RecordingEmulator:
+    """What `act` asks of the emulator, for the routing of a typed line."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str, dict[str, Any]]] = []
+
+    async def send_user_message(self, user_id: int, text: str, **where: Any) -> None:
+        self.sent.append((user_id, text, where))
+
+
+async def test_staff_console_goes_to_the_staff_members_private_chat() -> None:
+    """Not into the staff group, where /console is not answered: the terminal says how."""
+    assert "staff: /console" in USAGE
+    emulator, out = RecordingEmulator(), io.StringIO()
+    screen = Screen(staff_chat_id=-100_1, out=out, staff_thread_id=5)
+    await act("staff: /console", emulator, screen)  # type: ignore[arg-type]
+    await act("staff: /close", emulator, screen)  # type: ignore[arg-type]
+    assert emulator.sent == [
+        (STAFF_ID, "/console", {}),
+        (STAFF_ID, "/close", {"chat_id": -100_1, "thread_id": 5}),
+    ]
+    for chat_id, text in ((STAFF_ID, "Your sign-in link:\nhttp://x/signin"), (PATIENT_ID, "Hi")):
+        record = {"chat_id": chat_id, "message_id": 1, "plain_text": text, "kind": "text"}
+        screen.show({"type": "sent", "message": record})
+    shown = out.getvalue().splitlines()
+    assert shown[0] == "  [staff member's private chat] bot: Your sign-in link:"
+    assert shown[1].strip() == "http://x/signin"
+    assert shown[2] == "bot: Hi"
 
 
 # A Python warning ("UserWarning:"), TensorFlow's C++ log, a traceback, a JSON log field.
