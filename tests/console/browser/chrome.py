@@ -1,9 +1,14 @@
 """Headless Chromium through Selenium and the system chromedriver, for the console's tests.
 
 Debian's `chromium` and `chromium-driver` packages (README, "Development"); where either
-is missing the tests skip and say so. Everything here is synchronous, as Selenium is:
-a test whose server runs in its own event loop (the e2e world's console) must call these
-from a thread (`asyncio.to_thread`), or the page it asks for is never served.
+is missing the tests skip and say so. Nothing here reaches outside the machine: Selenium is
+given the system chromedriver, so Selenium Manager (which would fetch driver versions and
+send usage statistics) is never run, and is told to stay offline should it run anyway;
+Chromium reaches no host but loopback (tests/console/browser/test_offline.py watches it).
+
+Everything here is synchronous, as Selenium is: a test whose server runs in its own event
+loop (the e2e world's console) must call these from a thread (`asyncio.to_thread`), or the
+page it asks for is never served.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[3]
 # Kept after the run for a person to look at (var/ is the gitignored runtime folder).
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# Selenium Manager's own settings (each of its options as an SE_ variable): no network, no
+# usage statistics to plausible.io. Set for this process, before any driver starts.
+SELENIUM_MANAGER_OFFLINE = {"SE_OFFLINE": "true", "SE_AVOID_STATS": "true"}
 PHONE = (375, 812)
 DESKTOP = (1280, 900)
 
@@ -44,6 +52,10 @@ CHROMIUM_FLAGS = (
     "--hide-scrollbars",
     "--metrics-recording-only",
     "--password-store=basic",
+    # Nothing outside is looked up or connected to: every host but this machine's loopback
+    # (where the console's pages are) is "not found" inside Chromium, IP addresses too, so
+    # neither its background requests nor a page's stray external link leave the machine.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
 )
 
 
@@ -90,9 +102,13 @@ class Chrome:
         self.driver.quit()
 
 
-def start_chrome(workdir: Path, size: tuple[int, int] = DESKTOP) -> Chrome:
-    """A fresh headless Chromium: its own profile and downloads folder under `workdir`."""
+def browser_setup(workdir: Path, size: tuple[int, int] = DESKTOP) -> tuple[Any, Any, Path]:
+    """(Service, ChromeOptions, downloads folder) for a fresh headless Chromium under `workdir`.
+
+    The service names the system chromedriver, so Selenium skips Selenium Manager.
+    """
     binary, driver_path = require_browser()
+    os.environ.update(SELENIUM_MANAGER_OFFLINE)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -117,7 +133,15 @@ def start_chrome(workdir: Path, size: tuple[int, int] = DESKTOP) -> Chrome:
             "safebrowsing.enabled": False,
         },
     )
-    service = Service(driver_path, log_output=str(workdir / "chromedriver.log"))
+    service = Service(executable_path=driver_path, log_output=str(workdir / "chromedriver.log"))
+    return service, options, downloads
+
+
+def start_chrome(workdir: Path, size: tuple[int, int] = DESKTOP) -> Chrome:
+    """A fresh headless Chromium: its own profile and downloads folder under `workdir`."""
+    service, options, downloads = browser_setup(workdir, size)
+    from selenium import webdriver
+
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except Exception as error:  # a broken install is a failure, not a skip: say what broke
