@@ -3,8 +3,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # Rasa 3.6 runs on Python 3.10 at the newest; find one even where a pyenv shim hides it.
-PYTHON ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+PYTHON_CANDIDATES ?= python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10
+PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+# Without one (Debian 12, Ubuntu 24.04, macOS have none), uv fetches a managed Python 3.10.
+UV ?= $(shell command -v uv 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
@@ -12,8 +15,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@test -n "$(PYTHON)" || { echo "error: python3.10 not found (Rasa 3.6 needs Python 3.10)"; exit 1; }
+ifneq ($(PYTHON),)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+else ifneq ($(UV),)
+	@test -x $(PY) || $(UV) venv --seed --python 3.10 $(VENV)
+else
+	@test -x $(PY) || { echo "error: no python3.10 and no uv (Rasa 3.6 needs Python 3.10): see README.md, 'Python 3.10 on a fresh machine'"; exit 1; }
+endif
 	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $@
 
