@@ -50,7 +50,8 @@ class DialogueEffects:
 
         `fmt`: "html" for our own trusted content, "markdown" for Rasa's responses (escaped,
         **bold** kept), "plain" for text that may hold anything (escaped). `keep=False` for
-        what must not enter a transcript (the confirmation that it was erased).
+        what must leave no trace once delivered (the confirmation that the patient's data was
+        erased): no transcript row, and its outbox row is deleted when sent (`forget`).
         """
         parts = split_text(text) if text else [""]
         markup = keyboard(tuple(buttons)) if buttons else None
@@ -62,9 +63,10 @@ class DialogueEffects:
             if not rendered.strip():
                 continue
             record = {"patient_id": patient.id, "author": "bot", "text": part} if keep else None
-            await self.outbox.send(
-                patient.chat_id, text_payload(rendered, markup if is_last else None, record)
-            )
+            payload = text_payload(rendered, markup if is_last else None, record)
+            if not keep:
+                payload["forget"] = True
+            await self.outbox.send(patient.chat_id, payload)
 
     def register_tasks(self) -> None:
         """The outbox runs these when delivery reaches them."""

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 class StaffDesk(Protocol):
     """What the gateway needs from the staff side."""
 
+    # The first staff group: cases announced before there were several are in it.
+    chat_id: int
+
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None: ...
 
     async def holds(self, patient: PatientRef) -> bool: ...
@@ -114,11 +117,13 @@ class Gateway(PatientTurns):
         return pseudonym(self._secret, telegram_user_id)
 
     async def erase(self, patient: PatientRef) -> None:
-        """/delete confirmed: personal data, transcript, tracker, queued messages, staff topics."""
+        """/delete confirmed: personal data, transcript, tracker, their chat's queued updates
+        and messages, the staff groups' updates and sends about them (one transaction,
+        storage/privacy.py), then their cases' topics in Telegram."""
         # Read first: erasure unlinks the cases from their topics and staff groups.
         staff_cases = await self.staff.cases_to_forget(patient) if self.staff is not None else ()
-        await self.repository.erase_patient(patient.telegram_user_id)
-        await self.outbox.store.erase_chat(patient.chat_id)
+        first_group = self.staff.chat_id if self.staff is not None else None
+        await self.repository.erase_patient(patient.telegram_user_id, first_group)
         if self.staff is not None:
             await self.staff.forget_cases(staff_cases)
         log.info("patient data erased", extra={"patient": log_name(patient.pseudonym)})

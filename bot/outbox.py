@@ -169,16 +169,14 @@ class Outbox(TaskRunner):
                 continue
             except Forbidden:
                 TELEGRAM_ERROR["Forbidden"].inc()
-                await self.store.mark_attempt(entry.id, "Forbidden", failed=True)
+                await self._attempted(entry, "Forbidden", failed=True)
                 log.warning("patient blocked the bot", extra={"outbox_id": entry.id})
                 await self._on_blocked(entry.chat_id)
                 return False
             except BadRequest as exc:
                 TELEGRAM_ERROR["BadRequest"].inc()
                 # A request Telegram will never accept: retrying cannot help.
-                await self.store.mark_attempt(
-                    entry.id, f"BadRequest: {exc.message[:80]}", failed=True
-                )
+                await self._attempted(entry, f"BadRequest: {exc.message[:80]}", failed=True)
                 log.error("message rejected by Telegram", extra={"outbox_id": entry.id})
                 return False
             except TelegramError as exc:
@@ -187,14 +185,25 @@ class Outbox(TaskRunner):
                 if attempt < len(self._delays):
                     await asyncio.sleep(self._delays[attempt])
                 continue
+            if entry.payload.get("forget"):
+                # Delivered, and nothing of it kept (the confirmation of an erasure).
+                await self.store.forget_outgoing(entry.id)
+                return True
             # Marks the entry sent and records it in one transaction (see Recorder).
             await self._record(entry, sent)
             return True
-        await self.store.mark_attempt(entry.id, error, failed=entry.attempts + 1 >= MAX_ATTEMPTS)
+        await self._attempted(entry, error, failed=entry.attempts + 1 >= MAX_ATTEMPTS)
         log.error(
             "message not delivered yet; will retry", extra={"outbox_id": entry.id, "error": error}
         )
         return False
+
+    async def _attempted(self, entry: OutboxEntry, error: str, *, failed: bool) -> None:
+        """One more failed attempt; given up on, an entry to `forget` is deleted instead."""
+        if failed and entry.payload.get("forget"):
+            await self.store.forget_outgoing(entry.id)
+            return
+        await self.store.mark_attempt(entry.id, error, failed=failed)
 
     # -- background redelivery ---------------------------------------------------------
 

@@ -15,12 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from storage.claims import CLAIM_LEASE
 from storage.db import Database
 from storage.inbox_store import ARCHIVE_ATTEMPTS, PRUNE_BATCH, REPEAT_WINDOW, InboxMethods
-from storage.models import InboxUpdate, OutboxMessage
 from storage.outbox_store import (
     ERROR_TEXT_LIMIT,
     FOLLOW_UP_SEQ_STRIDE,
@@ -29,6 +26,7 @@ from storage.outbox_store import (
     sent_statement,
 )
 from storage.timeutil import utcnow
+from storage.traces import erase_private_chat
 from storage.turn_state import TurnState, TurnStateMethods
 
 __all__ = [
@@ -62,25 +60,9 @@ class DurableStore(InboxMethods, TurnStateMethods, OutboxMethods):
         self._lease = lease
 
     async def erase_chat(self, chat_id: int) -> int:
-        """Remove a patient's queued updates and messages (their content is personal data)."""
+        """Remove a patient's queued updates and messages (their content is personal data).
+
+        /delete does this, and more, inside the erasure's transaction (storage/traces.py)."""
         async with self._db.session() as session, session.begin():
-            # Messages of theirs to others (the staff group) stay, unlinked: a later update
-            # with the same update_id must not look already answered.
-            await session.execute(
-                sa.update(OutboxMessage)
-                .where(
-                    OutboxMessage.update_id.in_(
-                        sa.select(InboxUpdate.update_id).where(InboxUpdate.chat_id == chat_id)
-                    ),
-                    OutboxMessage.chat_id != chat_id,
-                )
-                .values(update_id=None)
-                .execution_options(synchronize_session=False)
-            )
-            inbox = await session.execute(
-                sa.delete(InboxUpdate).where(InboxUpdate.chat_id == chat_id)
-            )
-            outbox = await session.execute(
-                sa.delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-            )
-            return int(inbox.rowcount or 0) + int(outbox.rowcount or 0)
+            inbox, outbox = await erase_private_chat(session, [chat_id])
+            return inbox + outbox

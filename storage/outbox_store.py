@@ -137,6 +137,11 @@ class OutboxMethods:
         async with self._db.session() as session, session.begin():
             await session.execute(sent_statement(entry_id, telegram_message_id))
 
+    async def forget_outgoing(self, entry_id: int) -> None:
+        """Delete an entry: one that must leave no trace once delivered or given up on."""
+        async with self._db.session() as session, session.begin():
+            await session.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == entry_id))
+
     async def mark_attempt(self, entry_id: int, error: str, failed: bool) -> None:
         """One more failed attempt; `failed` gives up on it for good."""
         values: dict[str, Any] = {

@@ -1,7 +1,10 @@
 """The patient's data rights: export (/mydata) and erasure (/delete).
 
 Erasure keeps the consent records (keyed by the pseudonym; they are the evidence of
-what was agreed) and, for cases they point to, a skeleton without personal data.
+what was agreed) and, for cases they point to, a skeleton without personal data. In the same
+transaction go the traces not keyed by the patient: their chat's raw updates and queued
+messages, the staff groups' updates and sends about them (storage/traces.py says how those
+are found, and what is left alone on purpose).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from storage.convert import (
 from storage.models import AuditEvent, Case, ConsentRecord, Patient, TranscriptMessage
 from storage.refs import ErasureReport
 from storage.timeutil import iso, utcnow
+from storage.traces import Identity, Topic, erase_traces
 from translation.choice import speaks
 from translation.overlay import localized_file
 
@@ -104,8 +108,16 @@ def _exported_message(row: TranscriptMessage, staff_note: str) -> dict[str, Any]
 
 
 async def erase_patient(
-    session: AsyncSession, telegram_user_id: int, fallback_pseudonym: str
+    session: AsyncSession,
+    telegram_user_id: int,
+    fallback_pseudonym: str,
+    first_staff_group: int | None = None,
 ) -> ErasureReport:
+    """Erase everything that names or identifies the patient; only consent evidence stays.
+
+    `first_staff_group`: the staff group of cases announced before there were several (their
+    `staff_chat_id` is NULL), where their topics are.
+    """
     patient = await session.scalar(
         sa.select(Patient).where(Patient.telegram_user_id == telegram_user_id)
     )
@@ -113,8 +125,19 @@ async def erase_patient(
     counts = {"messages_deleted": 0, "cases_deleted": 0, "cases_anonymised": 0}
     thread_ids: list[int] = []
     sender_ids = [str(telegram_user_id)]
+    chat_ids = {telegram_user_id}
+    case_ids: list[int] = []
+    topics: list[Topic] = []
     if patient is not None:
         sender_ids.append(str(patient.chat_id))
+        chat_ids.add(patient.chat_id)
+        case_ids, topics = await _cases_and_topics(session, patient, first_staff_group)
+    # Before the cases lose their topics: the staff groups' traces are found by them.
+    identity = Identity(
+        numbers=tuple(sorted(chat_ids)), name=patient.display_name if patient else None
+    )
+    traces = await erase_traces(session, sorted(chat_ids), identity, case_ids, topics)
+    if patient is not None:
         thread_ids, counts = await _erase_rows(session, patient)
     tracker_events = await _delete_tracker_events(session, sorted(set(sender_ids)))
     consent_kept = await session.scalar(
@@ -128,6 +151,10 @@ async def erase_patient(
         consent_records_kept=int(consent_kept or 0),
         tracker_events_deleted=tracker_events,
         staff_thread_ids=tuple(thread_ids),
+        inbox_updates_deleted=traces.inbox_deleted,
+        staff_updates_redacted=traces.staff_updates_redacted,
+        outbox_messages_deleted=traces.outbox_deleted,
+        staff_sends_deleted=traces.staff_sends_deleted,
         **counts,
     )
     session.add(
@@ -143,10 +170,31 @@ async def erase_patient(
                 "cases_anonymised": report.cases_anonymised,
                 "consent_records_kept": report.consent_records_kept,
                 "tracker_events_deleted": report.tracker_events_deleted,
+                "inbox_updates_deleted": report.inbox_updates_deleted,
+                "staff_updates_redacted": report.staff_updates_redacted,
+                "outbox_messages_deleted": report.outbox_messages_deleted,
+                "staff_sends_deleted": report.staff_sends_deleted,
             },
         )
     )
     return report
+
+
+async def _cases_and_topics(
+    session: AsyncSession, patient: Patient, first_staff_group: int | None
+) -> tuple[list[int], list[Topic]]:
+    """The patient's case ids, and their topics (group, thread) in the staff groups."""
+    rows = await session.execute(
+        sa.select(Case.id, Case.staff_chat_id, Case.thread_id).where(Case.patient_id == patient.id)
+    )
+    case_ids: list[int] = []
+    topics: list[Topic] = []
+    for case_id, chat_id, thread_id in rows.all():
+        case_ids.append(int(case_id))
+        group = chat_id if chat_id is not None else first_staff_group
+        if thread_id is not None and group is not None:
+            topics.append((int(group), int(thread_id)))
+    return case_ids, topics
 
 
 async def _erase_rows(session: AsyncSession, patient: Patient) -> tuple[list[int], dict[str, int]]:

@@ -119,6 +119,11 @@ class ErasureReport:
     tracker_events_deleted: int
     # Staff forum topics of the erased cases: the gateway deletes them in Telegram.
     staff_thread_ids: tuple[int, ...] = field(default_factory=tuple)
+    # The traces not keyed by the patient (storage/traces.py).
+    inbox_updates_deleted: int = 0
+    staff_updates_redacted: int = 0
+    outbox_messages_deleted: int = 0
+    staff_sends_deleted: int = 0
 
 
 @dataclass(frozen=True)

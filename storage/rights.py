@@ -23,9 +23,16 @@ class RightsMethods(RepositoryBase):
                 session, telegram_user_id, self.pseudonym_for(telegram_user_id)
             )
 
-    async def erase_patient(self, telegram_user_id: int) -> ErasureReport:
-        """Deletes the patient's personal data; consent decisions stay under the pseudonym."""
+    async def erase_patient(
+        self, telegram_user_id: int, first_staff_group: int | None = None
+    ) -> ErasureReport:
+        """Deletes everything that names or identifies the patient, their chat's queued
+        updates and messages and the staff groups' about them included; consent decisions
+        stay under the pseudonym. `first_staff_group`: where cases without a group are."""
         async with self._transaction() as session:
             return await privacy.erase_patient(
-                session, telegram_user_id, self.pseudonym_for(telegram_user_id)
+                session,
+                telegram_user_id,
+                self.pseudonym_for(telegram_user_id),
+                first_staff_group,
             )

@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+import sqlalchemy as sa
 from telegram import Bot, Message
 
 from bot.outbox import Outbox, task_payload, text_payload
 from emulator.server import BotApiEmulator
 from storage import Database, migrate
 from storage.durable import DurableStore, OutboxEntry
+from storage.models import OutboxMessage
 
 PATIENT = 5151
 
@@ -180,3 +182,15 @@ async def test_turn_state_tells_new_decided_and_processed_updates_apart(
     await harness.store.store_update(501, PATIENT, {"update_id": 501})
     await harness.store.mark_processed(501)
     assert await harness.store.turn_state(501) == "processed"
+
+
+async def test_an_entry_to_forget_leaves_no_row_once_sent_or_rejected(harness: Harness) -> None:
+    """The confirmation of an erasure: delivered, and nothing of it (the chat id) kept."""
+    await harness.outbox.send(PATIENT, {**text_payload("erased", None, None), "forget": True})
+    await harness.outbox.send(PATIENT, {**text_payload("<b>broken", None, None), "forget": True})
+    sent = await harness.emulator.bot_messages(PATIENT)
+    assert [m["plain_text"] for m in sent] == ["erased"]
+    assert harness.recorded == [], "nothing recorded: no transcript row, no sent row"
+    async with harness.store._db.engine.connect() as connection:
+        rows = await connection.execute(sa.select(OutboxMessage.id))
+        assert rows.all() == []
