@@ -31,7 +31,7 @@ from bench.machine import machine_info
 from bench.outcome import BatchOutcome, ConversationOutcome
 from bench.procfs import cpu_seconds, machine_cpu_seconds, tree_cpu_seconds
 from bench.report import format_table, last_training_figure, write_json
-from bench.script import Conversation
+from bench.script import CONVERSATION_FILE, Conversation
 from bench.service import FIRST_USER_ID, running_service, start_sampler, stop_sampler
 from bench.stats import ratio, summarize, throughput
 from bench.through_emulator import EmulatedPatient
@@ -83,6 +83,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="each worker serves the web console as in production; --no-console: "
         "CONSOLE_LISTEN=off, to measure what the console costs the bot",
+    )
+    parser.add_argument(
+        "--conversation",
+        type=Path,
+        default=CONVERSATION_FILE,
+        help="the patients' script: bench/conversation.yml (English) or conversation_hi.yml "
+        "(the same conversation in Hindi)",
     )
     parser.add_argument("--cold-start-timeout", type=float, default=300.0)
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -166,7 +173,7 @@ def cpu_per_turn(
 
 
 async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    conversation = Conversation.load()
+    conversation = Conversation.load(args.conversation)
     console_off = None if args.console else {"CONSOLE_LISTEN": "off"}
     async with running_service(args, workdir, console_off) as service:
         workers, emulator = service.workers, service.emulator
@@ -234,7 +241,7 @@ async def run_through_emulator(args: argparse.Namespace, workdir: Path) -> dict[
 async def run_bare(args: argparse.Namespace, model: Path) -> dict[str, Any]:
     from bot.actionserver import ActionServer
 
-    conversation = Conversation.load()
+    conversation = Conversation.load(args.conversation)
     async with ActionServer() as actions:
         started = time.perf_counter()
         agent = await load_agent(model, actions.webhook_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from bench.profiling import top_frames
 from bench.report import format_table, last_training_figure, verdicts, write_json
 from bench.script import Action, Button, Conversation, PatientScript, Reply, step_name
 from bench.stats import percentile, ratio, summarize, throughput
+from translation.overlay import localized_file
 
 STATUS = """Name:\tpython
 VmPeak:\t 2000000 kB
@@ -308,3 +310,19 @@ def test_idle_cost_is_cpu_milliseconds_per_second_by_part() -> None:
     assert per_second(spent, 60.0) == {"workers": 10.0, "postgres": 1.0, "total": 11.0}
     args = parse_args(["--workers", "2", "--webhook", "--seconds", "30"])
     assert (args.workers, args.webhook, args.seconds, args.rate_limit) == (2, True, 30.0, True)
+
+
+def test_the_hindi_script_presses_buttons_the_hindi_bot_shows() -> None:
+    """bench/conversation_hi.yml (python -m bench.languages): the same conversation in Hindi,
+    its labels and markers taken from the Hindi the patient is sent."""
+    talk = Conversation.load(Path(__file__).parents[1] / "bench" / "conversation_hi.yml")
+    replies = localized_file("dialogue.yml", "hi")["replies"]
+    titles = {b["title"] for reply in replies.values() for b in reply[0].get("buttons", [])}
+    wanted = {talk.second_opinion_button, talk.criterion_answer_button, talk.agree_button}
+    assert wanted | set(talk.continue_buttons) <= titles
+    messages = localized_file("messages.yml", "hi")
+    assert talk.handoff_marker in messages["handoff"]["second_opinion"]
+    assert talk.handoff_marker not in replies["consent_intro"][0]["text"]
+    clause = replies["consent_clause"][0]["text"].format(total="5", number="3", clause_text="")
+    found = re.search(talk.consent_progress_pattern, clause)
+    assert found is not None and found.group(1) == "3"

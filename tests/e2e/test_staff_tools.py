@@ -13,6 +13,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 
 from bot.content import message, tool_message
+from staff.canned import shipped_replies
 from storage.models import AuditEvent, Case, TranscriptMessage
 from tests.e2e.conftest import STRANGER_ID, start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, texts
@@ -359,3 +360,33 @@ async def test_a_closed_topic_is_replaced_even_through_a_flood_wait(world: World
     assert any("its topic was deleted or closed" in t for t in texts(in_topic))
     cards = await world.emulator.api_calls("sendMessage")
     assert any(c["status"] == 429 for c in cards), "the flood wait happened"
+
+
+async def test_a_hindi_patient_gets_the_hindi_canned_reply(world: World) -> None:
+    """The service's reply in its Hindi; a saved one's Hindi saved as NAME-hi; the staff's
+    own words relayed unchanged, under a Hindi "(care team)"."""
+    ravi = world.staff_ids[0]
+    patient, _, thread = await _taken_over(world, "Hindi Canned")
+    await patient.send("/language")
+    chosen = await patient.press("हिन्दी")
+    assert "हिन्दी" in joined(chosen)
+
+    await _say(world, ravi, "/reply greeting", thread)
+    (greeting,) = await _new_to_patient(patient)
+    hindi_greeting = shipped_replies("hi")["greeting"]
+    assert greeting["plain_text"] == f"Ravi Care (केयर टीम):\n{hindi_greeting}"
+
+    english = await _say(world, ravi, "Our fees are on the website.", None)
+    await _say(world, ravi, "/save fees2", None, reply_to_message_id=english["message_id"])
+    await _say(world, ravi, "/reply fees2", thread)
+    (fees,) = await _new_to_patient(patient)
+    assert fees["plain_text"].endswith("Our fees are on the website.")  # no Hindi yet
+    hindi = await _say(world, ravi, "फ़ीस की जानकारी वेबसाइट पर है।", None)
+    await _say(world, ravi, "/save fees2-hi", None, reply_to_message_id=hindi["message_id"])
+    await _say(world, ravi, "/reply fees2", thread)
+    (fees,) = await _new_to_patient(patient)
+    assert fees["plain_text"].endswith("फ़ीस की जानकारी वेबसाइट पर है।")
+
+    await _say(world, ravi, "Please send your reports.", thread)
+    (relayed,) = await _new_to_patient(patient)
+    assert relayed["plain_text"] == "Ravi Care (केयर टीम):\nPlease send your reports."
