@@ -1,8 +1,9 @@
 """Consent receipts rendered in a child process.
 
-fpdf2 and fontTools are pure Python (about 40 ms of CPU per receipt, most of it parsing the
-font): on the bot's own process that time is taken from every other patient's turn, since
-the GIL lets only one thread run Python. A child process renders on another CPU.
+fpdf2 and fontTools are pure Python (about 40 ms of CPU per English receipt, 130 ms per
+Hindi one, shaped by HarfBuzz: bench/README.md): on the bot's own process that time is taken
+from every other patient's turn, since the GIL lets only one thread run Python. A child
+process renders on another CPU.
 
 The child belongs to the bot, not to the terminal: Ctrl-C reaches the whole foreground
 process group, and a child that died of it would print its own KeyboardInterrupt and fail
