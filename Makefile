@@ -11,7 +11,7 @@ UV ?= $(shell command -v uv 2>/dev/null)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: run test lint train validate evaluate bench clean
+.PHONY: run check test lint train validate evaluate bench clean
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -28,6 +28,10 @@ endif
 ## run: start the bot (sandbox with a terminal chat when TELEGRAM_BOT_TOKEN is unset)
 run: $(VENV)/.installed
 	$(PY) -m bot
+
+## check: the preflight checks (token, staff groups, webhook, database, Redis, model, actions)
+check: $(VENV)/.installed
+	$(PY) -m bot.check
 
 ## train: train the Rasa model when its data or config changed
 train: $(VENV)/.installed

@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.actionserver import ActionServer
 from bot.app import build_application
+from bot.check import startup_checks, telegram_bot
 from bot.config import ConsoleSettings, Settings
 from bot.dialogue import Dialogue
 from bot.failover import FailoverSweep, worker_id
@@ -83,6 +84,10 @@ class Runtime:
 
         settings = self.settings
         clock = StartClock()
+        # A staff group without Topics, a bot without rights, a foreign webhook: stop now
+        # (exit 2) rather than when the first case arrives (bot/check.py).
+        await self._check_telegram()
+        clock.mark("telegram_checks")
         if settings.rasa_url is None and settings.action_server_url is None:
             # It starts in its own process (its own CPU) while we migrate and load the model.
             self.action_server = ActionServer()
@@ -130,6 +135,10 @@ class Runtime:
         clock.mark("console")
         clock.done()
         log.info("bot started", extra={"mode": settings.mode})
+
+    async def _check_telegram(self) -> None:
+        async with telegram_bot(self.settings, self.token) as bot:
+            await startup_checks(bot, self.settings)
 
     async def _start_console(self, console: ConsoleSettings) -> None:
         """The staff console beside the bot; patients are served even if it cannot start."""

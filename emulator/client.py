@@ -114,6 +114,25 @@ class EmulatorClient:
         return await self.call("set_bot_membership", chat_id=chat_id, status=status,
                                by_user_id=by_user_id, rights=rights, token=token)
 
+    async def set_forum(self, chat_id: int, is_forum: bool = True) -> dict[str, Any]:
+        return await self.call("set_forum", chat_id=chat_id, is_forum=is_forum)
+
+    async def set_privacy_mode(
+        self, enabled: bool = True, token: str | None = None
+    ) -> dict[str, Any]:
+        return await self.call("set_privacy_mode", enabled=enabled, token=token)
+
+    async def set_webhook_state(
+        self,
+        url: str,
+        last_error_message: str | None = None,
+        last_error_date: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        return await self.call("set_webhook_state", url=url,
+                               last_error_message=last_error_message,
+                               last_error_date=last_error_date, token=token)
+
     async def create_topic(
         self, chat_id: int, name: str, by_user_id: int, token: str | None = None
     ) -> dict[str, Any]:

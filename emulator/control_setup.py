@@ -8,7 +8,8 @@ from emulator import topics
 from emulator.control_base import ControlBase
 from emulator.errors import ApiError, ControlError
 from emulator.members import ADMIN_RIGHTS, RESTRICTED_RIGHTS, has_right
-from emulator.models import BotAccount, ChatInfo, ForumTopic
+from emulator.models import BotAccount, ChatInfo, ForumTopic, Webhook
+from emulator.world import unix_now
 
 
 class SetupControls(ControlBase):
@@ -87,6 +88,49 @@ class SetupControls(ControlBase):
         self._set_rights(chat, bot.id, rights)
         actor = self.world.user(by_user_id) if by_user_id else None
         return self._my_chat_member(bot, chat, old, status, actor)
+
+    # --- the wrong set-ups a real staff group often has (see bot/check.py) --------------
+
+    async def set_forum(self, chat_id: int, is_forum: bool = True) -> dict[str, Any]:
+        """Topics on or off in a supergroup (the group's Edit -> Topics); returns the Chat."""
+        chat = self.world.control_chat(chat_id)
+        if is_forum and chat.type != "supergroup":
+            raise ControlError("only supergroups can be forums")
+        chat.is_forum = is_forum
+        return chat.to_json()
+
+    async def set_privacy_mode(
+        self, enabled: bool = True, token: str | None = None
+    ) -> dict[str, Any]:
+        """@BotFather's Group Privacy for the bot: getMe's can_read_all_group_messages is
+        its opposite. Returns the bot's User."""
+        bot = self.world.bot(token)
+        bot.user["can_read_all_group_messages"] = not enabled
+        return dict(bot.user)
+
+    async def set_webhook_state(
+        self,
+        url: str,
+        last_error_message: str | None = None,
+        last_error_date: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """A webhook this bot did not set (another deployment's, left over), with the last
+        delivery error Telegram reports for it; url "" removes it. Returns getWebhookInfo."""
+        bot = self.world.bot(token)
+        if not url:
+            bot.webhook = None
+        else:
+            bot.webhook = Webhook(url=url, secret_token=None)
+            if last_error_message is not None:
+                bot.webhook.last_error_message = last_error_message
+                bot.webhook.last_error_date = last_error_date or unix_now()
+        self.world.changes.notify()
+        info: dict[str, Any] = {"url": url, "pending_update_count": len(bot.updates)}
+        if bot.webhook is not None and bot.webhook.last_error_date is not None:
+            info["last_error_date"] = bot.webhook.last_error_date
+            info["last_error_message"] = bot.webhook.last_error_message
+        return info
 
     async def set_bot_blocked(
         self, user_id: int, blocked: bool = True, token: str | None = None
