@@ -58,8 +58,24 @@ class UserControls(SetupControls):
         self._fill_content(message, text, media, content, file_name, mime_type, caption,
                            location, contact, entities)
         self.world.store_message(bot, message)
-        self.world.push_update(bot, "message", message.to_json())
+        if not self._hidden_by_privacy(bot, message, reply_to_message_id):
+            self.world.push_update(bot, "message", message.to_json())
         return message.to_json()
+
+    def _hidden_by_privacy(self, bot: BotAccount, message: StoredMessage,
+                           reply_to_message_id: int | None) -> bool:
+        """Privacy mode (set_privacy_mode): in a group where the bot is no administrator it
+        gets only commands and explicit replies to its own messages, not the rest (a forum
+        topic's messages included)."""
+        chat = message.chat
+        if chat.type not in ("group", "supergroup") or bot.user["can_read_all_group_messages"]:
+            return False
+        if chat.members.get(bot.id) in ("creator", "administrator"):
+            return False
+        if (message.text or message.caption or "").startswith("/"):
+            return False
+        replied = message.reply_to if reply_to_message_id is not None else None
+        return not (replied is not None and replied.from_bot)
 
     async def edit_user_message(
         self,

@@ -79,3 +79,23 @@ async def test_the_setters_over_http(emulator: BotApiEmulator, group: int) -> No
         assert (await client.set_privacy_mode(True))["can_read_all_group_messages"] is False
         info = await client.set_webhook_state("https://old.example.org/hook")
         assert info["url"] == "https://old.example.org/hook"
+
+
+async def test_privacy_mode_hides_staff_messages_from_a_member_bot(
+    emulator: BotApiEmulator, bot: Bot, group: int
+) -> None:
+    topic = await bot.create_forum_topic(group, "Case 1")
+    thread = topic.message_thread_id
+    await emulator.set_privacy_mode(True)
+    # An administrator gets every message, privacy mode or not.
+    await emulator.send_user_message(800_001, "as admin", chat_id=group, thread_id=thread)
+    await emulator.set_bot_membership(group, "member")
+    await emulator.send_user_message(800_001, "hidden", chat_id=group, thread_id=thread)
+    await emulator.send_user_message(800_001, "/queue", chat_id=group, thread_id=thread)
+    sent = await bot.send_message(group, "card", message_thread_id=thread)
+    await emulator.send_user_message(800_001, "a reply", chat_id=group, thread_id=thread,
+                                     reply_to_message_id=sent.message_id)
+    await emulator.set_privacy_mode(False)
+    await emulator.send_user_message(800_001, "seen again", chat_id=group, thread_id=thread)
+    texts = [u.message.text for u in await bot.get_updates() if u.message and u.message.text]
+    assert texts == ["as admin", "/queue", "a reply", "seen again"]
