@@ -17,7 +17,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner, User
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
@@ -48,6 +55,10 @@ class Result:
         return f"{'warn' if self.warning else 'FAIL'}  {self.name}: {self.problem}"
 
 
+# Telegram unreachable, a 5xx, or its flood control: may pass on a retry.
+TRANSIENT = (NetworkError, RetryAfter)
+
+
 def _unreachable(name: str, error: TelegramError) -> Result:
     return Result(name, problem=f"Telegram not reachable ({error.message}): check this "
                   "server's network and TELEGRAM_API_BASE_URL, then retry", permanent=False)
@@ -61,7 +72,7 @@ async def check_token(bot: Bot) -> tuple[Result, User | None]:
         return Result("token", problem="Telegram refuses TELEGRAM_BOT_TOKEN (Unauthorized): "
                       "copy the token again from @BotFather (/mybots -> your bot -> API Token)"
                       ), None
-    except NetworkError as error:
+    except TRANSIENT as error:
         return _unreachable("token", error), None
     return Result("token", f"@{me.username} (id {me.id})"), me
 
@@ -72,13 +83,17 @@ async def check_staff_group(bot: Bot, me: User, chat_id: int) -> list[Result]:
     name = f"staff group {chat_id}"
     try:
         chat = await bot.get_chat(chat_id)
+    except Forbidden as error:
+        return [Result(name, problem=f"the bot is not in the group ({error.message}): add "
+                       f"it again (group -> Add Members -> @{me.username}) as an administrator")]
     except BadRequest as error:
         if "chat not found" not in error.message.lower():
-            raise
+            return [Result(name, problem=f"Telegram refuses the id ({error.message}): check "
+                           "it in STAFF_CHAT_IDS (a supergroup's id starts with -100)")]
         return [Result(name, problem="chat not found: check the id in STAFF_CHAT_IDS (a "
                        "supergroup's id starts with -100) and that the bot was added to the "
                        "group (group -> Add Members -> @" f"{me.username})")]
-    except NetworkError as error:
+    except TRANSIENT as error:
         return [_unreachable(name, error)]
     results = []
     if chat.type != "supergroup":
@@ -92,7 +107,7 @@ async def check_staff_group(bot: Bot, me: User, chat_id: int) -> list[Result]:
         results.append(Result(name, f"{chat.title!r}, a supergroup with Topics on"))
     try:
         member = await bot.get_chat_member(chat_id, me.id)
-    except NetworkError as error:
+    except TRANSIENT as error:
         return [*results, _unreachable(f"{name} bot rights", error)]
     admin = isinstance(member, ChatMemberOwner | ChatMemberAdministrator)
     rights = f"{name} bot rights"
@@ -121,7 +136,7 @@ async def check_webhook(bot: Bot, settings: Settings) -> Result:
     """getWebhookInfo: no foreign webhook, no recent delivery error, the pending updates."""
     try:
         info = await bot.get_webhook_info()
-    except NetworkError as error:
+    except TRANSIENT as error:
         return _unreachable("webhook", error)
     expected = settings.webhook.url if settings.mode == "webhook" and settings.webhook else ""
     pending = f"{info.pending_update_count} updates pending"

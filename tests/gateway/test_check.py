@@ -230,3 +230,27 @@ def test_run_checks_in_the_sandbox_pass() -> None:
     settings = dataclasses.replace(load_settings({}), database_url="sqlite:///:memory:")
     results = asyncio.run(run_checks(settings))
     assert not any(r.failed for r in results), [r.line() for r in results]
+
+
+async def test_flood_control_is_transient(emulator: BotApiEmulator, group: int, bot: Bot) -> None:
+    await emulator.fail_next("getChatMember", count=1, status=429, retry_after=1)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    await startup_checks(bot, settings_for(emulator, group), (3.0,), sleep)
+    assert slept == [3.0]
+
+
+async def test_the_bot_kicked_from_the_group(
+    emulator: BotApiEmulator, group: int, bot: Bot
+) -> None:
+    await emulator.fail_next("getChat", count=1, status=403,
+                             description="Forbidden: bot was kicked from the supergroup chat")
+    found = await lines(bot, settings_for(emulator, group))
+    assert found[1] == (
+        f"FAIL  staff group {group}: the bot is not in the group (Forbidden: bot was kicked "
+        "from the supergroup chat): add it again (group -> Add Members -> @triage_test_bot) "
+        "as an administrator"
+    )
