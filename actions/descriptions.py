@@ -108,7 +108,14 @@ def answer_description(
     if part:
         known = _reader().parts[part]
         if purpose is None:
-            say(dispatcher, f"part_depends_{known.usual}", **part_words(part))
+            words = part_words(part)
+            say(
+                dispatcher,
+                f"part_depends_{known.usual}",
+                part=words["label"],
+                looks=words["looks"],
+                repair=words["repair"],
+            )
             return _remember(None, part, None, _part_understood(part, None, None, "en"))
         understood = answer_part(dispatcher, known, purpose, described.cause, buttons)
         return _remember(None, part, purpose, understood)
