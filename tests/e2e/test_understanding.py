@@ -23,7 +23,7 @@ CONSENT_BUTTONS = {"I agree", "I do not agree"}
         ("which category does facial contouring fall under", "Cosmetic."),
         ("scar revision?", "Reconstructive plastic surgery."),
         ("liposuctoin?", "Cosmetic."),
-        ("बोटॉक्स कॉस्मेटिक है या प्लास्टिक?", "Cosmetic."),
+        ("बोटॉक्स कॉस्मेटिक है या प्लास्टिक?", "कॉस्मेटिक।"),  # answered in Hindi (issue 22)
     ],
 )
 async def test_catalog_procedures_are_answered_with_their_category(
