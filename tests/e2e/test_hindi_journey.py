@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
 
 from storage.consent_texts import load_clauses
+from tests.e2e.conftest import start_world, stop_world
 from tests.e2e.harness import Patient, World, button_labels, joined, texts
 from tests.translation.test_translations import latin_words
 from translation.detect import has_devanagari
 
 _BRACKETED = re.compile(r"\([^()]*\)")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """A world of its own: an emergency here leaves an urgent case waiting, which the
+    session's world keeps out of other tests' queues."""
+    started = await start_world(tmp_path_factory.mktemp("hindi"))
+    yield started
+    await stop_world(started)
 _CASE_REFERENCE = re.compile(r"\b\d{4,}\b")
 
 
