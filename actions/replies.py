@@ -15,7 +15,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def replies(language: str | None = None) -> dict[str, Any]:
     """Every reply in a language (the action call's by default)."""
-    return dict(localized_file("dialogue.yml", language or speaking())["replies"])
+    return localized_file("dialogue.yml", language or speaking())["replies"]
 
 
 def fill(template: str, values: dict[str, str]) -> str:

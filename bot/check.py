@@ -229,16 +229,12 @@ async def run_checks(settings: Settings) -> list[Result]:
     emulator = None
     token = settings.bot_token
     if token is None:  # the sandbox: the emulator set up as `make run` sets it up
-        from bot.sandbox import PATIENT_ID, STAFF_ID
+        from bot.sandbox import sandbox_world
         from emulator.server import BotApiEmulator
 
         emulator = BotApiEmulator()
         await emulator.start()
-        await emulator.add_user(PATIENT_ID, first_name="Sandbox", last_name="Patient")
-        await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="Kumar")
-        group = await emulator.create_group(
-            "Care team (sandbox)", forum=True, members={STAFF_ID: "member"}
-        )
+        group = await sandbox_world(emulator)
         token = emulator.token
         settings = dataclasses.replace(
             settings, bot_token=token, api_base_url=emulator.base_url,

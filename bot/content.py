@@ -18,7 +18,7 @@ from translation.overlay import localized_file
 
 def messages(language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """All gateway messages in a language, loaded once per language on first use."""
-    return dict(localized_file("messages.yml", language))
+    return localized_file("messages.yml", language)
 
 
 def message(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:

@@ -159,15 +159,21 @@ async def read_lines(on_line: Callable[[str], Any]) -> None:
             await on_line(line.strip())
 
 
+async def sandbox_world(emulator: BotApiEmulator) -> dict[str, Any]:
+    """The sandbox's patient, staff member and staff forum group; the group as Telegram
+    returns it."""
+    await emulator.add_user(PATIENT_ID, first_name="Sandbox", last_name="Patient")
+    await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="Kumar")
+    return await emulator.create_group(
+        "Care team (sandbox)", forum=True, members={STAFF_ID: "member"}
+    )
+
+
 async def run_sandbox(settings: Settings) -> None:
     """Start the emulator and the real bot on it, then chat at the terminal until told to stop."""
     emulator = BotApiEmulator()
     await emulator.start()
-    await emulator.add_user(PATIENT_ID, first_name="Sandbox", last_name="Patient")
-    await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="Kumar")
-    group = await emulator.create_group(
-        "Care team (sandbox)", forum=True, members={STAFF_ID: "member"}
-    )
+    group = await sandbox_world(emulator)
     sandbox_settings = dataclasses.replace(
         settings,
         bot_token=emulator.token,

@@ -91,14 +91,6 @@ def _in(clause: Clause, translations: Mapping[str, ClauseTranslation], language:
     )
 
 
-def current_versions(path: Path | None = None) -> dict[tuple[str, str], int]:
-    """(clause id, language) → the version of the text shown in that language now."""
-    return {
-        (clause.id, language): clause.version
-        for language in LANGUAGES
-        for clause in load_clauses(path, language)
-    }
-
 
 def read_lock(path: Path = LOCK_PATH) -> dict[str, dict[str, Any]]:
     if not path.exists():

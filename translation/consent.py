@@ -8,6 +8,7 @@ a new version asks the patients who agreed to the old one again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class ClauseTranslation:
     of_version: int
 
 
+@functools.cache
 def translated_clauses(language: str) -> dict[str, ClauseTranslation]:
     """clause id → its text in `language` (empty for English, the clauses' own language)."""
     if language == DEFAULT_LANGUAGE:

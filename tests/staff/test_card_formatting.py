@@ -10,29 +10,13 @@ from typing import Any
 from emulator.formatting import to_plain_text
 from staff.card import render_card
 from storage import CaseRef, MessageRef
+from tests.staff.test_card import case_with
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
 
 
 def case() -> CaseRef:
-    return CaseRef(
-        id=1,
-        patient_id=7,
-        patient_pseudonym="p-7",
-        status="queued",
-        urgency="normal",
-        reason="second_opinion",
-        summary={"asked": "difference?", "language": "en"},
-        holder_staff_id=None,
-        thread_id=None,
-        card_message_id=None,
-        rating=None,
-        opened_at=AT,
-        queued_at=None,
-        claimed_at=None,
-        closed_at=None,
-        last_renotified_at=None,
-    )
+    return case_with({"asked": "difference?", "language": "en"})
 
 
 def said(author: str, text: str | None, media_type: str | None = None) -> MessageRef:
