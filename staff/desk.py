@@ -17,6 +17,7 @@ Where each part lives (add new staff features beside the part they belong to):
 | `staff/recovery.py` | a new topic for a case whose topic was deleted or closed |
 | `staff/urgent.py`, `staff/leaving.py` | a red flag's urgent marker; the patient's /bot |
 | `staff/tool_handlers.py` | the handlers of /canned, /reply, /save, /note and /stats |
+| `staff/group_replies.py` | what both handler modules share: the desk, replies, a topic's case |
 
 Anything said in a staff group is an operation recorded in the group's lanes
 (`DeskParts._enqueue`) and carried out by the group's sender through `OPERATIONS` below: a
@@ -82,6 +83,8 @@ class StaffDeskService(
         self.allow_list = settings.staff_user_ids
         self.renotify_seconds = settings.queue_renotify_seconds
         self._membership = {}
+        self._summary_pages = {}
+        self._summary_sent = {}
         self._renotifier: asyncio.Task[None] | None = None
         self._operations: dict[str, Callable[[StaffSend], Awaitable[None]]] = {
             "announce": self._send_announcement,

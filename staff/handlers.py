@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -21,27 +21,10 @@ from telegram.ext import (
 from bot.content import message
 from bot.handlers.common import answer_press
 from staff.desk import StaffDeskService
-from storage import CaseRef
+from staff.group_replies import desk_of, reply_in_group, topic_case
+from staff.tool_handlers import add_tool_handlers
 
 log = logging.getLogger(__name__)
-
-
-def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDeskService:
-    return context.application.bot_data["staff_desk"]
-
-
-async def _reply(desk: StaffDeskService, incoming: Message, text: str) -> None:
-    thread_id = incoming.message_thread_id if incoming.is_topic_message else None
-    await desk.reply_in_group(incoming.chat_id, thread_id, incoming.message_id, text)
-
-
-async def _topic_case(desk: StaffDeskService, incoming: Message) -> CaseRef | None:
-    if incoming.message_thread_id is None or not incoming.is_topic_message:
-        return None
-    case = await desk.lanes.case_by_topic(
-        incoming.chat_id, incoming.message_thread_id, desk.chat_id
-    )
-    return case if case is not None and case.status != "closed" else None
 
 
 async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,16 +65,16 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     desk = desk_of(context)
     if not await desk.is_staff(user, incoming.chat_id):
-        await _reply(desk, incoming, message("staff.not_staff"))
+        await reply_in_group(desk, incoming, message("staff.not_staff"))
         return
-    case = await _topic_case(desk, incoming)
+    case = await topic_case(desk, incoming)
     if case is None:
-        await _reply(desk, incoming, message("staff.no_case_here"))
+        await reply_in_group(desk, incoming, message("staff.no_case_here"))
         return
     command = incoming.text.split()[0].split("@")[0].lstrip("/")
     outcome = await (desk.release(case, user) if command == "release" else desk.close(case, user))
     if not outcome.done:
-        await _reply(desk, incoming, outcome.text)
+        await reply_in_group(desk, incoming, outcome.text)
 
 
 async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,7 +84,7 @@ async def queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     desk = desk_of(context)
     if not await desk.is_staff(user, incoming.chat_id):
-        await _reply(desk, incoming, message("staff.not_staff"))
+        await reply_in_group(desk, incoming, message("staff.not_staff"))
         return
     thread_id = incoming.message_thread_id if incoming.is_topic_message else None
     await desk.post_queue(user, incoming.chat_id, thread_id, incoming.message_id)
@@ -113,12 +96,12 @@ async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if incoming is None or user is None or user.is_bot:
         return
     desk = desk_of(context)
-    case = await _topic_case(desk, incoming)
+    case = await topic_case(desk, incoming)
     if case is None or not await desk.is_staff(user, incoming.chat_id):
         return
     refusal = await desk.relay_from_staff(case, user, incoming)
     if refusal:
-        await _reply(desk, incoming, refusal)
+        await reply_in_group(desk, incoming, refusal)
 
 
 async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,7 +114,7 @@ async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     problem = await desk.relay_staff_edit(user, edited)
     if problem:
-        await _reply(desk, edited, problem)
+        await reply_in_group(desk, edited, problem)
 
 
 def add_staff_handlers(app: Application, desk: StaffDeskService) -> None:
@@ -141,8 +124,6 @@ def add_staff_handlers(app: Application, desk: StaffDeskService) -> None:
     app.add_handler(CallbackQueryHandler(case_button, pattern=r"^staff:"))
     app.add_handler(CommandHandler("queue", queue, filters=group))
     app.add_handler(CommandHandler(["release", "close"], topic_command, filters=group))
-    from staff.tool_handlers import add_tool_handlers  # it builds on this module's helpers
-
     add_tool_handlers(app, group)  # before the relay: a captioned /note is never relayed
     app.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE, staff_edit))
     app.add_handler(

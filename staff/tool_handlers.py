@@ -12,7 +12,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.content import message, tool_message
 from staff.desk import StaffDeskService
-from staff.handlers import _reply, _topic_case, desk_of
+from staff.group_replies import desk_of, reply_in_group, topic_case
 from staff.notes import NOTE_COMMAND
 
 
@@ -27,7 +27,7 @@ async def _staff_only(desk: StaffDeskService, update: Update) -> tuple[Message, 
     if incoming is None or user is None or user.is_bot:
         return None
     if not await desk.is_staff(user, incoming.chat_id):
-        await _reply(desk, incoming, message("staff.not_staff"))
+        await reply_in_group(desk, incoming, message("staff.not_staff"))
         return None
     return incoming, user
 
@@ -37,7 +37,7 @@ async def canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     desk = desk_of(context)
     found = await _staff_only(desk, update)
     if found is not None:
-        await _reply(desk, found[0], await desk.canned_listing())
+        await reply_in_group(desk, found[0], await desk.canned_listing())
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,12 +48,12 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     incoming = found[0]
     name = _argument(incoming)
-    case = await _topic_case(desk, incoming)
+    case = await topic_case(desk, incoming)
     if not name or case is None:
-        await _reply(desk, incoming, tool_message("canned.usage_reply"))
+        await reply_in_group(desk, incoming, tool_message("canned.usage_reply"))
         return
     answer = await desk.send_canned(case, found[1], name, incoming.chat_id)
-    await _reply(desk, incoming, answer)
+    await reply_in_group(desk, incoming, answer)
 
 
 async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,7 +63,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found is not None:
         incoming = found[0]
         answer = await desk.save_canned(found[1], incoming, _argument(incoming))
-        await _reply(desk, incoming, answer)
+        await reply_in_group(desk, incoming, answer)
 
 
 async def note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,8 +72,8 @@ async def note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await _staff_only(desk, update)
     if found is not None:
         incoming = found[0]
-        case = await _topic_case(desk, incoming)
-        await _reply(desk, incoming, await desk.keep_note(case, found[1], incoming))
+        case = await topic_case(desk, incoming)
+        await reply_in_group(desk, incoming, await desk.keep_note(case, found[1], incoming))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,8 +92,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             incoming.chat_id, await desk.stats_text(user), parse_mode="HTML"
         )
         return
-    case = await _topic_case(desk, incoming)
-    await _reply(desk, incoming, await desk.stats_text(user, case))
+    case = await topic_case(desk, incoming)
+    await reply_in_group(desk, incoming, await desk.stats_text(user, case))
 
 
 def add_tool_handlers(app: Application, group: filters.BaseFilter) -> None:
