@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.check import StartRefused
 from bot.config import Settings, settings_or_exit
 from bot.logs import configure, divert_to_file, failure_fields
 
@@ -50,6 +51,11 @@ def main() -> None:
     configure(settings.log_level)
     try:
         _run(settings)
+    except StartRefused as refused:
+        if log_file is not None:  # its lines went to stderr, the log file: show them here too
+            for line in refused.lines:
+                print(f"error: {line}", flush=True)
+        raise
     except KeyboardInterrupt:
         # Ctrl-C before the signal handlers were set (while starting or training): nothing
         # was taken from Telegram that is not stored, so stop without a traceback.

@@ -48,6 +48,11 @@ class ActionServer:
     def webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/webhook"
 
+    @property
+    def exit_code(self) -> int | None:
+        """The child's exit code once it has exited; None while it runs or before spawn."""
+        return None if self._process is None else self._process.poll()
+
     async def start(self) -> None:
         """Spawn the server and wait until it is healthy."""
         self.spawn()

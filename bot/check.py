@@ -1,9 +1,11 @@
 """`python -m bot.check` (`make check`): is the real Telegram set-up (and the server) right?
 
 Each check prints one line: `ok`, `warn` or `FAIL`, what is wrong and the fix in Telegram's
-or the server's terms. The Telegram checks also run at start-up (`startup_checks`): a check
-that can never pass stops the start with exit code 2, as a bad setting does; a transient
-failure (Telegram unreachable, a 5xx) is logged and retried with backoff.
+or the server's terms. The checks also run at start-up (`startup_checks` here, the server's in
+bot/preflight.py): a check that can never pass stops the start with exit code 2, as a bad
+setting does; a transient failure (Telegram, the database, Redis or the action server
+unreachable, a 5xx) is logged and retried with backoff, and stops the start with exit code 1
+when it stays.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner, User
 from telegram.error import (
@@ -197,27 +200,47 @@ async def startup_checks(
 ) -> list[Result]:
     """The Telegram checks before the bot starts: SystemExit(2) on one that can never pass,
     retries with backoff while Telegram is unreachable (SystemExit(1) when it stays so)."""
+    return await settle(lambda: telegram_checks(bot, settings), "Telegram", delays, sleep)
+
+
+async def settle(
+    run: Callable[[], Awaitable[list[Result]]],
+    what: str,
+    delays: Sequence[float] = STARTUP_RETRY_DELAYS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> list[Result]:
+    """Run start-up checks until none fails: SystemExit(2) on one that can never pass,
+    retries with backoff on transient ones (SystemExit(1) when they stay)."""
     for attempt in range(len(delays) + 1):
-        results = await telegram_checks(bot, settings)
+        results = await run()
         for result in results:
             if result.problem is not None:
                 log.warning("start-up check", extra={"check": result.line()})
-        permanent = [r for r in results if r.failed and r.permanent]
-        if permanent:
-            for result in results:
-                if result.problem is not None:
-                    print(f"error: {result.line()}", file=sys.stderr, flush=True)
-            raise SystemExit(2)
+        if any(r.failed and r.permanent for r in results):
+            stop_start(results, 2)
         if not any(r.failed for r in results):
             return results
         if attempt < len(delays):
-            log.warning("Telegram not reachable for the start-up checks, retrying",
-                        extra={"retry_in_seconds": delays[attempt]})
+            log.warning("start-up check failed, retrying",
+                        extra={"checks": what, "retry_in_seconds": delays[attempt]})
             await sleep(delays[attempt])
-    for result in results:
-        if result.failed:
-            print(f"error: {result.line()}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
+    stop_start(results, 1)
+
+
+class StartRefused(SystemExit):
+    """The start-up checks stopped the start: the exit code, and the lines put on stderr."""
+
+    def __init__(self, code: int, lines: Sequence[str]) -> None:
+        super().__init__(code)
+        self.lines = tuple(lines)
+
+
+def stop_start(results: Sequence[Result], code: int) -> NoReturn:
+    """Print each problem as one `error:` line on stderr and stop the start with `code`."""
+    lines = [r.line() for r in results if r.failed or (code == 2 and r.problem is not None)]
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr, flush=True)
+    raise StartRefused(code, lines)
 
 
 async def run_checks(settings: Settings) -> list[Result]:

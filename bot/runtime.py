@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,11 +16,12 @@ from telegram.ext import Application
 
 from bot.actionserver import ActionServer
 from bot.app import build_application
-from bot.check import startup_checks, telegram_bot
+from bot.check import STARTUP_RETRY_DELAYS, startup_checks, telegram_bot
 from bot.config import ConsoleSettings, Settings
 from bot.dialogue import Dialogue
 from bot.failover import FailoverSweep, worker_id
 from bot.inbox import DurableUpdateQueue
+from bot.preflight import migrated_database, own_action_server_ready, server_preflight
 from bot.startup import StartClock
 from bot.webhook import WebhookServer
 from storage.claims import InboxClaims
@@ -62,10 +64,18 @@ def redis_lock_store_arguments(redis_url: str) -> dict[str, Any]:
 class Runtime:
     """The database, the action server, the dialogue model and the Telegram application."""
 
-    def __init__(self, settings: Settings, token: str, model_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        model_path: Path | None = None,
+        retry_delays: Sequence[float] = STARTUP_RETRY_DELAYS,
+    ) -> None:
         self.settings = settings
         self.token = token
         self.model_path = model_path
+        # The start-up checks' backoff while Telegram or a server is not reachable yet.
+        self.retry_delays = retry_delays
         self.database: Database | None = None
         self.repository: Repository | None = None
         self.action_server: ActionServer | None = None
@@ -79,6 +89,7 @@ class Runtime:
         self.failover: FailoverSweep | None = None
 
     async def start(self) -> None:
+        from bot.model import model_path
         from storage import Database, Repository, migrate
         from storage.migrate import prepare_database
 
@@ -88,13 +99,17 @@ class Runtime:
         # (exit 2) rather than when the first case arrives (bot/check.py).
         await self._check_telegram()
         clock.mark("telegram_checks")
+        # The model, Redis, a remote Rasa or action server: the same, before anything starts.
+        await server_preflight(settings, self.model_path or model_path(), self.retry_delays)
+        clock.mark("server_checks")
         if settings.rasa_url is None and settings.action_server_url is None:
             # It starts in its own process (its own CPU) while we migrate and load the model.
             self.action_server = ActionServer()
             self.action_server.spawn()
         # With Rasa in this process its tracker table is created too, under the same lock.
         prepare = prepare_database if settings.rasa_url is None else migrate
-        await asyncio.to_thread(prepare, settings.database_url)
+        # Retried while the database server is not reachable; at head afterwards, or exit 2.
+        await migrated_database(settings.database_url, prepare, self.retry_delays)
         clock.mark("migrations")
         self.database = Database(settings.database_url)
         self.repository = Repository(self.database, settings.pseudonym_secret)
@@ -138,7 +153,7 @@ class Runtime:
 
     async def _check_telegram(self) -> None:
         async with telegram_bot(self.settings, self.token) as bot:
-            await startup_checks(bot, self.settings)
+            await startup_checks(bot, self.settings, self.retry_delays)
 
     async def _start_console(self, console: ConsoleSettings) -> None:
         """The staff console beside the bot; patients are served even if it cannot start."""
@@ -194,7 +209,7 @@ class Runtime:
         )
         clock.mark("model_load")
         if self.action_server is not None:
-            await self.action_server.wait_ready()
+            await own_action_server_ready(self.action_server)
             clock.mark("action_server_ready")
         return dialogue
 
