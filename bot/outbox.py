@@ -8,7 +8,8 @@ still pending, so the dialogue model is not asked twice and nothing is sent twic
 
 `Outbox` is built from its parts: `bot/outbox_payloads.py` (what an entry holds and the Bot
 API call that sends it), `bot/outbox_tasks.py` (follow-up tasks run in order with the
-messages), and here a turn's buffer, delivery with its retries, and the redelivery loop.
+messages), `bot/turn_buffer.py` (a turn's buffer), and here the turn being handled, delivery
+with its retries, and the redelivery loop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Message
@@ -34,6 +34,7 @@ from bot.outbox_payloads import (
     text_payload,
 )
 from bot.outbox_tasks import MAX_ATTEMPTS, TaskHandler, TaskInterrupted, TaskRunner
+from bot.turn_buffer import TurnBuffer
 from storage.durable import DurableStore, OutboxEntry
 
 __all__ = [
@@ -55,15 +56,6 @@ REDELIVERY_INTERVAL = 10.0
 # transaction as whatever it records, so a crash cannot leave one without the other.
 Recorder = Callable[[OutboxEntry, Message], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
-
-
-@dataclass
-class TurnBuffer:
-    update_id: int
-    attempt: int = 0
-    items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    # Set when the turn could not be completed: the update must be handled again later.
-    unprocessed: bool = False
 
 
 _current_turn: contextvars.ContextVar[TurnBuffer | None] = contextvars.ContextVar(

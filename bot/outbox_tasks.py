@@ -6,13 +6,11 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.logs import failure_fields
+from bot.turn_buffer import TurnBuffer
 from storage.durable import DurableStore, OutboxEntry
-
-if TYPE_CHECKING:
-    from bot.outbox import TurnBuffer
 
 # Named as before the split: log filters, alerts and tests key on the logger's name.
 log = logging.getLogger("bot.outbox")

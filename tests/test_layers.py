@@ -65,7 +65,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "delivery",
         (
-            "bot.inbox", "bot.outbox", "bot.outbox_payloads", "bot.outbox_tasks",
+            "bot.inbox", "bot.outbox", "bot.outbox_payloads", "bot.outbox_tasks", "bot.turn_buffer",
             "bot.ratelimit", "bot.render", "bot.incoming", "bot.turns", "bot.receipts",
             "bot.locks", "bot.ordering", "bot.transport", "bot.failover", "bot.webhook",
         ),
@@ -108,8 +108,6 @@ EXPECTED: frozenset[str] = frozenset(
         "bot.gateway -> bot.patient_turns",
         "bot.handlers.commands -> console.command",
         "bot.language -> bot.gateway",
-        "bot.outbox -> bot.outbox_tasks",
-        "bot.outbox_tasks -> bot.outbox",
         "bot.patient_turns -> bot.effects",
         "bot.patient_turns -> bot.language",
         "bot.preflight -> bot.check",
