@@ -22,6 +22,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from understanding.everyday import everyday_words
+from understanding.procedure_catalog import load_procedures
 from understanding.text import Token, tokenize
 
 # A window of message words is compared with terms of up to this many words (plus one,
@@ -227,7 +228,5 @@ def _core(keys: list[str]) -> list[str] | None:
 @functools.lru_cache(maxsize=4)
 def catalog_matcher(path: Path | None = None) -> CatalogMatcher:
     """The matcher over the procedure catalog (built once per process and path)."""
-    from actions.procedures import load_procedures
-
     procedures = load_procedures(path)
     return CatalogMatcher({pid: (pid.replace("_", " "), *p.terms) for pid, p in procedures.items()})

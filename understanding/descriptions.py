@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from understanding.lexicon import Hit, Lexicon, phrase_lists
+from understanding.procedure_catalog import load_procedures
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "descriptions.yml"
 APPEARANCE = "appearance"
@@ -274,8 +275,6 @@ def _first_of_each(hits: Iterable[Hit]) -> list[Finding]:
 @functools.lru_cache(maxsize=4)
 def description_reader(path: Path = DEFAULT_PATH) -> DescriptionReader:
     """The reader of the content file (built once per process and path)."""
-    from actions.procedures import load_procedures
-
     with path.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
     procedures = load_procedures()
