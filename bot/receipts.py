@@ -1,6 +1,6 @@
 """Consent receipts rendered in a child process.
 
-fpdf2 and fontTools are pure Python (about 40 ms of CPU per English receipt, 130 ms per
+fpdf2 and fontTools are pure Python (about 10 ms of CPU per English receipt, 15 ms per
 Hindi one, shaped by HarfBuzz: bench/README.md): on the bot's own process that time is taken
 from every other patient's turn, since the GIL lets only one thread run Python. A child
 process renders on another CPU.
