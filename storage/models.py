@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base
 
+from storage.append_only import guard_append_only
 from storage.timeutil import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -167,6 +168,10 @@ class ConsentRecord(Base):
     answered_message_id = sa.Column(sa.BigInteger)
 
 
+# Here, with the class: no code path can load the model without its guard.
+guard_append_only(ConsentRecord)
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_log"
 
@@ -293,6 +298,3 @@ class ConsoleSession(Base):
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = sa.Column(UTCDateTime, nullable=False, index=True)
     revoked_at = sa.Column(UTCDateTime)
-
-# Importing the guard here means no code path can load the model without it.
-import storage.append_only  # noqa: E402, F401
