@@ -95,7 +95,7 @@ def migration_result(current: str | None, heads: set[str], known: set[str]) -> R
         return unknown_revision(current)
     return Result("database", warning=True, problem=f"migrations pending (at {current or 'none'}"
                   f", head {', '.join(sorted(heads))}): the start applies them, or run "
-                  "`python -m storage.migrate` before starting several workers")
+                  "`python -m bot.migrate` before starting several workers")
 
 
 async def check_database(settings: Settings) -> Result:

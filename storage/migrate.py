@@ -1,11 +1,13 @@
 """Run the Alembic migrations programmatically (sync drivers; callable before the loop).
 
-`python -m storage.migrate` migrates the database of DATABASE_URL and creates Rasa's tracker
-table: the release step before several workers start (see the Procfile).
+`prepare_database` migrates a database and creates Rasa's tracker table: every start runs it,
+and so does the release step before several workers start (`python -m bot.migrate`, which
+reads DATABASE_URL from the bot's settings; see the Procfile).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,13 +77,7 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def main() -> None:
-    """Migrate DATABASE_URL (the release step of a deployment with several workers)."""
-    from bot.config import settings_or_exit
-
-    prepare_database(settings_or_exit().database_url)
-    print("database migrated")
-
-
 if __name__ == "__main__":
-    main()
+    # The release step reads the bot's settings, so it is the bot's: say so, not succeed.
+    print("error: the release step is `python -m bot.migrate` now", file=sys.stderr)
+    sys.exit(2)

@@ -88,7 +88,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "the process",
         (
             "bot.app", "bot.runtime", "bot.__main__", "bot.check", "bot.check_server",
-            "bot.preflight", "bot.startup", "bot.sandbox",
+            "bot.preflight", "bot.startup", "bot.sandbox", "bot.migrate",
         ),
     ),
 )
@@ -153,9 +153,6 @@ EXPECTED: frozenset[str] = frozenset(
         "staff.stats -> console.report_queries",
         "staff.stats_queries -> console.report_queries",
         "staff.stats_queries -> console.report_queries.reply_times",
-        "storage.append_only -> storage.models",
-        "storage.migrate -> bot.config",
-        "storage.models -> storage.append_only",
     }
 )
 

@@ -89,7 +89,7 @@ def test_webhook_settings_are_parsed() -> None:
     assert settings.webhook.path == "telegram/hook"
 
 
-@pytest.mark.parametrize("module", ["bot", "storage.migrate"])
+@pytest.mark.parametrize("module", ["bot", "bot.migrate"])
 def test_bad_setting_at_start_is_one_clear_line_and_a_nonzero_exit(module: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
     env["TELEGRAM_MODE"] = "smoke-signals"
