@@ -7,19 +7,17 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
+from console import auth, ops, pages, reports
+from console.auth import StaffOnlyMiddleware
 from console.context import ConsoleContext
 
 HERE = Path(__file__).parent
 FONTS = HERE.parent / "storage" / "fonts"
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def console_routes() -> list[BaseRoute]:
     """Every route of the console, each module owning its own."""
-    from console import auth, ops, pages, reports
-
     return [
         *auth.routes,
         *pages.routes,
@@ -33,8 +31,6 @@ def console_routes() -> list[BaseRoute]:
 
 def build_console(context: ConsoleContext) -> Starlette:
     """The console app; the staff check runs on every request but the public ones."""
-    from console.auth import StaffOnlyMiddleware
-
     app = Starlette(routes=console_routes())
     app.add_middleware(StaffOnlyMiddleware)
     app.state.context = context

@@ -23,6 +23,7 @@ from console.auth.sessions import (
 from console.auth.tokens import access_of, now_of, sha256, verified_nonce
 from console.auth.unavailable import access_unknown
 from console.context import ConsoleContext, StaffCheckUnavailable, context_of
+from console.templates import templates
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ _GENERIC_REFUSAL = "This sign-in link is not valid."
 
 
 def _signin_page(request: Request, status_code: int, **values: Any) -> Response:
-    from console.app import templates
-
     response = templates.TemplateResponse(
         request, "signin.html", template_context(request, **values), status_code=status_code
     )

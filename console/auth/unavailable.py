@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from console.auth.sessions import template_context
+from console.templates import templates
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,6 @@ RETRY_AFTER_SECONDS = 60
 
 def access_unknown(request: Request, *, signing_in: bool) -> Response:
     """A short page: try again in a minute. The session, or the link, still works."""
-    from console.app import templates
-
     log.warning("console staff check unavailable", extra={"signing_in": signing_in})
     response = templates.TemplateResponse(
         request,

@@ -22,7 +22,6 @@ from starlette.responses import PlainTextResponse, Response
 from bot.outbox import TaskInterrupted
 from bot.render import to_html
 from console import queries
-from console.app import templates
 from console.auth import template_context
 from console.context import context_of
 from console.pages.views import (
@@ -35,6 +34,7 @@ from console.pages.views import (
     reference_of,
     time_text,
 )
+from console.templates import templates
 from staff.card import language_label
 from storage.timeutil import utcnow
 from translation.choice import speaks

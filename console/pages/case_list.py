@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from console import queries
-from console.app import templates
 from console.auth import template_context
 from console.context import context_of
 from console.pages.views import MAX_CASE_ID, STATUS_LABELS, case_view, is_number
+from console.templates import templates
 from storage.models import CASE_STATUSES, URGENCIES
 from storage.refs import CASE_REFERENCE_OFFSET
 from storage.timeutil import utcnow

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from console import queries
-from console.app import templates
 from console.auth import template_context
 from console.context import context_of
 from console.pages.views import case_view, duration, time_text
+from console.templates import templates
 from storage.timeutil import utcnow
 
 REFRESH_SECONDS = 30

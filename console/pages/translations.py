@@ -9,8 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from console.app import templates
 from console.auth import template_context
+from console.templates import templates
 from translation.status import languages, problems, unreviewed
 
 LANGUAGE_NAMES = {"hi": "Hindi"}

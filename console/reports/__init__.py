@@ -23,11 +23,11 @@ from starlette.routing import BaseRoute, Route
 
 from console import plots
 from console import report_queries as q
-from console.app import templates
 from console.auth import template_context
 from console.context import context_of
 from console.reports.period import BadRange, parse_range
 from console.reports.tables import REPORTS, Report
+from console.templates import templates
 
 # One drawing child per bot process, shared by every console request (see plots.py).
 PLOTTER = plots.Plotter()
