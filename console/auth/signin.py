@@ -23,7 +23,7 @@ from console.auth.sessions import (
 from console.auth.tokens import access_of, now_of, sha256, verified_nonce
 from console.auth.unavailable import access_unknown
 from console.context import ConsoleContext, StaffCheckUnavailable, context_of
-from console.templates import templates
+from console.templating import templates
 
 log = logging.getLogger(__name__)
 

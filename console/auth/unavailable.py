@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from console.auth.sessions import template_context
-from console.templates import templates
+from console.templating import templates
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from console.pages.views import (
     reference_of,
     time_text,
 )
-from console.templates import templates
+from console.templating import templates
 from staff.card import language_label
 from storage.timeutil import utcnow
 from translation.choice import speaks

@@ -16,7 +16,7 @@ from console import queries
 from console.auth import template_context
 from console.context import context_of
 from console.pages.views import MAX_CASE_ID, STATUS_LABELS, case_view, is_number
-from console.templates import templates
+from console.templating import templates
 from storage.models import CASE_STATUSES, URGENCIES
 from storage.refs import CASE_REFERENCE_OFFSET
 from storage.timeutil import utcnow

@@ -9,7 +9,7 @@ from console import queries
 from console.auth import template_context
 from console.context import context_of
 from console.pages.views import case_view, duration, time_text
-from console.templates import templates
+from console.templating import templates
 from storage.timeutil import utcnow
 
 REFRESH_SECONDS = 30

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from console.auth import template_context
-from console.templates import templates
+from console.templating import templates
 from translation.status import languages, problems, unreviewed
 
 LANGUAGE_NAMES = {"hi": "Hindi"}

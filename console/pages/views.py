@@ -12,7 +12,7 @@ from starlette.responses import Response
 from console import queries
 from console.auth import staff_of, template_context
 from console.context import context_of
-from console.templates import templates
+from console.templating import templates
 from storage.refs import CASE_REFERENCE_OFFSET
 
 # Beyond this a case number cannot be real; refusing it early keeps an absurd value from

@@ -27,7 +27,7 @@ from console.auth import template_context
 from console.context import context_of
 from console.reports.period import BadRange, parse_range
 from console.reports.tables import REPORTS, Report
-from console.templates import templates
+from console.templating import templates
 
 # One drawing child per bot process, shared by every console request (see plots.py).
 PLOTTER = plots.Plotter()
