@@ -9,22 +9,19 @@ the bot runs (a restart of the child process).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import sqlalchemy as sa
 
 from console.context import HealthProbe
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from console.host import ConsoleHost
 
 # Each probe's own bound (connect and answer); /healthz bounds it as well.
 PROBE_TIMEOUT = 2.0
 
 
-def probes_for(runtime: Runtime) -> dict[str, HealthProbe]:
+def probes_for(runtime: ConsoleHost) -> dict[str, HealthProbe]:
     """The database, Redis when REDIS_URL is set, the model, and the action server."""
     settings = runtime.settings
     probes: dict[str, HealthProbe] = {"database": database_probe(runtime)}
@@ -37,7 +34,7 @@ def probes_for(runtime: Runtime) -> dict[str, HealthProbe]:
     return probes
 
 
-def database_probe(runtime: Runtime) -> HealthProbe:
+def database_probe(runtime: ConsoleHost) -> HealthProbe:
     """SELECT 1 on the bot's own engine (so a full pool shows as slow, as turns see it)."""
 
     async def probe() -> tuple[bool, str]:
@@ -69,7 +66,7 @@ def redis_probe(redis_url: str) -> HealthProbe:
     return probe
 
 
-def model_probe(runtime: Runtime) -> HealthProbe:
+def model_probe(runtime: ConsoleHost) -> HealthProbe:
     """The in-process Agent loaded and ready, or the Rasa server's /status (RASA_URL)."""
 
     async def probe() -> tuple[bool, str]:
@@ -93,7 +90,7 @@ def model_probe(runtime: Runtime) -> HealthProbe:
     return probe
 
 
-def action_server_probe(runtime: Runtime) -> HealthProbe:
+def action_server_probe(runtime: ConsoleHost) -> HealthProbe:
     """rasa_sdk's GET /health, on the child process the runtime started or ACTION_SERVER_URL."""
 
     async def probe() -> tuple[bool, str]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.context import StaffCheck, StaffCheckUnavailable
+from console.host import ConsoleHost
 from staff.membership import MembershipUnavailable
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
-
-def staff_check_for(runtime: Runtime) -> StaffCheck:
+def staff_check_for(runtime: ConsoleHost) -> StaffCheck:
     """On STAFF_USER_IDS, or a member of a staff group now (getChatMember, uncached).
 
     Raises StaffCheckUnavailable when no group said yes and Telegram could not be asked.

@@ -1,19 +1,18 @@
-"""Build the console from a started Runtime and serve it beside the bot."""
+"""Build the console from the started runtime (console/host.py) and serve it beside the bot."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
 
 from bot.config import ConsoleSettings
 from console.app import build_console
 from console.context import ConsoleContext, RenderReceipt
+from console.health import probes_for
+from console.host import ConsoleHost
 from console.server import ConsoleServer
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from console.staff import staff_check_for
 
 
 def signing_key(pseudonym_secret: bytes) -> bytes:
@@ -21,17 +20,14 @@ def signing_key(pseudonym_secret: bytes) -> bytes:
     return hmac.new(pseudonym_secret, b"console-signing-key", hashlib.sha256).digest()
 
 
-def _receipt_renderer(runtime: Runtime) -> RenderReceipt | None:
+def _receipt_renderer(runtime: ConsoleHost) -> RenderReceipt | None:
     """The bot's receipt child process (bot/receipts.py): a download costs the turns nothing."""
     gateway = runtime.app.bot_data.get("gateway") if runtime.app is not None else None
     return gateway.receipts.render if gateway is not None else None
 
 
-async def start_console(runtime: Runtime, settings: ConsoleSettings) -> ConsoleServer:
+async def start_console(runtime: ConsoleHost, settings: ConsoleSettings) -> ConsoleServer:
     """The console app on the runtime's database, staff check and health probes."""
-    from console.health import probes_for
-    from console.staff import staff_check_for
-
     assert runtime.database is not None and runtime.repository is not None
     context = ConsoleContext(
         settings=settings,
