@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from bot import withdrawal
 from bot.content import message, messages
 from bot.dialogue import BotReply
+from bot.gateway_ports import StaffDesk, TextFormat, TurnContext
 from bot.logs import log_name
 from bot.outbox import Outbox, document_payload, task_payload, text_payload
 from bot.receipts import ReceiptRenderer
@@ -19,11 +20,9 @@ from bot.render import keyboard, split_text, to_html
 from translation import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
-    from bot.gateway import StaffDesk, TurnContext
     from storage.repository import CaseRef, PatientRef, Repository
 
 log = logging.getLogger(__name__)
-TextFormat = Literal["html", "markdown", "plain"]
 # Outbox tasks: slow work done after the replies queued before it have gone out.
 ANNOUNCE_TASK = "announce_case"
 RECEIPT_TASK = "consent_receipt"

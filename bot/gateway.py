@@ -3,62 +3,32 @@
 `Gateway` is built from its parts: `bot/patient_turns.py` (a patient's turn: messages,
 edits, buttons, commands, the dialogue model), `bot/effects.py` (what reaches the patient
 and what the dialogue's replies cause), and here the outbox's delivery callbacks and the
-patient's rights that are no dialogue turn (erasure, a rating).
+patient's rights that are no dialogue turn (erasure, a rating). The types they share
+(TurnContext, the StaffDesk protocol) are in `bot/gateway_ports.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, User
 
 from bot.content import message
 from bot.dialogue import Dialogue
+from bot.gateway_ports import StaffDesk, TurnContext
 from bot.logs import log_name, pseudonym
 from bot.outbox import Outbox
-from bot.patient_turns import PatientTurns, TurnContext
+from bot.patient_turns import PatientTurns
 from bot.receipts import ReceiptRenderer
 
 if TYPE_CHECKING:
     from storage.durable import DurableStore, OutboxEntry
-    from storage.repository import CaseRef, PatientRef, Repository
+    from storage.repository import PatientRef, Repository
 
 __all__ = ["Gateway", "StaffDesk", "TurnContext"]
 log = logging.getLogger(__name__)
-
-
-class StaffDesk(Protocol):
-    """What the gateway needs from the staff side."""
-
-    # The first staff group: cases announced before there were several are in it.
-    chat_id: int
-
-    async def announce_case(self, case: CaseRef, patient: PatientRef) -> None: ...
-
-    async def holds(self, patient: PatientRef) -> bool: ...
-
-    def holds_case(self, case: CaseRef | None) -> bool: ...
-
-    async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None: ...
-
-    async def notify_blocked(self, patient: PatientRef) -> None: ...
-
-    async def forget_topics(self, thread_ids: Sequence[int]) -> None: ...
-
-    async def cases_to_forget(
-        self, patient: PatientRef
-    ) -> Sequence[tuple[int, int | None, int | None]]: ...
-
-    async def forget_cases(self, cases: Sequence[tuple[int, int | None, int | None]]) -> None: ...
-
-    async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None: ...
-
-    async def alert_emergency(self, patient: PatientRef) -> None: ...
-
-    async def notice_in_topic(self, case: CaseRef, text: str) -> None: ...
 
 
 class Gateway(PatientTurns):

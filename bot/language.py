@@ -19,7 +19,7 @@ from storage.refs import IncomingRecord
 from translation import LANGUAGES
 
 if TYPE_CHECKING:
-    from bot.gateway import Gateway
+    from bot.gateway_ports import PatientDesk
     from storage.refs import PatientRef
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def is_language_button(data: str) -> bool:
     return data.startswith(CHOOSE) and data.removeprefix(CHOOSE) in LANGUAGES
 
 
-async def offer(gateway: Gateway, patient: PatientRef) -> None:
+async def offer(gateway: PatientDesk, patient: PatientRef) -> None:
     """हिन्दी / English, two buttons, worded in the language they are answered in now."""
     lang = patient.speaks
     buttons = (
@@ -44,7 +44,7 @@ async def offer(gateway: Gateway, patient: PatientRef) -> None:
     await gateway.say(patient, message("language.offer", lang=lang), buttons)
 
 
-async def on_choice(gateway: Gateway, user: User, chat_id: int, data: str) -> None:
+async def on_choice(gateway: PatientDesk, user: User, chat_id: int, data: str) -> None:
     """A choice button: kept on the patient and confirmed in the language chosen."""
     language = data.removeprefix(CHOOSE)
     patient = await gateway.register(user, chat_id)
@@ -60,7 +60,7 @@ def is_english_clause_button(data: str) -> bool:
 
 
 async def show_english_clause(
-    gateway: Gateway, user: User, chat_id: int, data: str, label: str | None
+    gateway: PatientDesk, user: User, chat_id: int, data: str, label: str | None
 ) -> None:
     """The client's English original of a clause, beside its translation: the clause's own
     buttons stay, and the consent goes on where it was."""

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, User
 from telegram.constants import ChatAction
@@ -17,6 +16,7 @@ from bot import language
 from bot.content import message
 from bot.dialogue import Dialogue, DialogueError
 from bot.effects import DialogueEffects
+from bot.gateway_ports import TurnContext
 from bot.incoming import media_of, visible
 from bot.logs import log_name
 from bot.outbox import text_payload
@@ -31,31 +31,6 @@ log = logging.getLogger("bot.gateway")
 # What the NLU reads of a very long message; the transcript keeps all of it.
 NLU_TEXT_LIMIT = 1000
 EMERGENCY_INTENT = "emergency"
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """Where a patient's turn came from, for consent records and Rasa's metadata."""
-
-    chat_id: int
-    message_id: int | None
-    callback_message_id: int | None = None
-    # The pressed button's own words: the transcript keeps what the patient saw and chose.
-    button_label: str | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "telegram": {
-                "chat_id": self.chat_id,
-                "message_id": self.message_id,
-                "callback_message_id": self.callback_message_id,
-            }
-        }
-
-    @property
-    def answered_message_id(self) -> int | None:
-        """The bot's message the patient answered (a button's message), else their own message."""
-        return self.callback_message_id or self.message_id
 
 
 class PatientTurns(DialogueEffects):
@@ -96,7 +71,7 @@ class PatientTurns(DialogueEffects):
         """हिन्दी / English, after the answer, where this turn decided to offer it (once)."""
         if patient.chat_id in self._language_offers:
             self._language_offers.discard(patient.chat_id)
-            await language.offer(self, patient)  # type: ignore[arg-type]
+            await language.offer(self, patient)
 
     async def begin_message_turn(self, user: User, incoming: Message) -> tuple[PatientRef, bool]:
         """`begin_turn` for a message, media included."""

@@ -35,7 +35,7 @@ from storage.refs import IncomingRecord
 from translation import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
-    from bot.gateway import Gateway, TurnContext
+    from bot.gateway_ports import PatientDesk, TurnContext
     from storage.refs import ConsentRef, PatientRef
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _clause_title(clause: Clause, lang: str) -> str:
     return titles.get(clause.id, message("withdraw.point", lang=lang, number=clause.number))
 
 
-async def _in_force(gateway: Gateway, patient: PatientRef) -> dict[int, tuple[Clause, int]]:
+async def _in_force(gateway: PatientDesk, patient: PatientRef) -> dict[int, tuple[Clause, int]]:
     """clause number → (clause, version agreed), for the agreements in force."""
     agreed = await gateway.repository.consent_in_force(patient.pseudonym)
     return {
@@ -90,7 +90,7 @@ async def _in_force(gateway: Gateway, patient: PatientRef) -> dict[int, tuple[Cl
     }
 
 
-async def offer(gateway: Gateway, patient: PatientRef) -> None:
+async def offer(gateway: PatientDesk, patient: PatientRef) -> None:
     """/withdraw: the agreements in force, to choose from; or why there is nothing to do."""
     lang = patient.speaks
     in_force = await _in_force(gateway, patient)
@@ -126,7 +126,9 @@ async def offer(gateway: Gateway, patient: PatientRef) -> None:
     await gateway.say(patient, text, buttons)
 
 
-async def on_press(gateway: Gateway, user: Any, chat_id: int, data: str, turn: TurnContext) -> None:
+async def on_press(
+    gateway: PatientDesk, user: Any, chat_id: int, data: str, turn: TurnContext
+) -> None:
     """A withdrawal button: choose → confirm → withdraw; cancel; or stale."""
     record = IncomingRecord(
         text=data, chat_id=chat_id, telegram_message_id=None, media_type="button"
@@ -149,7 +151,7 @@ async def on_press(gateway: Gateway, user: Any, chat_id: int, data: str, turn: T
 
 
 async def _still_agreed(
-    gateway: Gateway, patient: PatientRef, selection: Mapping[int, int]
+    gateway: PatientDesk, patient: PatientRef, selection: Mapping[int, int]
 ) -> dict[int, tuple[Clause, int]]:
     in_force = await _in_force(gateway, patient)
     return {
@@ -159,7 +161,7 @@ async def _still_agreed(
     }
 
 
-async def _confirm(gateway: Gateway, patient: PatientRef, selection: Mapping[int, int]) -> None:
+async def _confirm(gateway: PatientDesk, patient: PatientRef, selection: Mapping[int, int]) -> None:
     chosen = await _still_agreed(gateway, patient, selection)
     if not chosen:
         await gateway.say(patient, message("withdraw.stale", lang=patient.speaks))
@@ -175,7 +177,7 @@ async def _confirm(gateway: Gateway, patient: PatientRef, selection: Mapping[int
 
 
 async def _withdraw(
-    gateway: Gateway, patient: PatientRef, selection: Mapping[int, int], turn: TurnContext
+    gateway: PatientDesk, patient: PatientRef, selection: Mapping[int, int], turn: TurnContext
 ) -> None:
     by_number = {clause.number: clause for clause in load_clauses()}
     clauses = {
@@ -217,7 +219,7 @@ def _numbers(records: Sequence[ConsentRef], clauses: Any) -> list[int]:
     return sorted(number_of[r.clause_id] for r in records if r.clause_id in number_of)
 
 
-async def staff_notice_task(gateway: Gateway, arguments: Mapping[str, Any]) -> None:
+async def staff_notice_task(gateway: PatientDesk, arguments: Mapping[str, Any]) -> None:
     """The outbox reached a withdrawal: tell the case's staff in its topic (the holder by
     name while they hold it), and refresh the card's consent lines."""
     if gateway.staff is None:
