@@ -21,6 +21,7 @@ from bot.ordering import PerChatUpdateProcessor
 from bot.ratelimit import MeasuredRateLimiter
 from bot.transport import AiohttpRequest
 from bot.turns import TurnRunner
+from console.command import send_console_link
 from storage import Repository
 from storage.durable import DurableStore
 
@@ -86,6 +87,6 @@ def build_application(
         gateway.staff = StaffDeskService(app.bot, repository, settings, gateway.outbox)
         add_staff_handlers(app, gateway.staff)
     app.bot_data["gateway"] = gateway
-    add_patient_handlers(app)
+    add_patient_handlers(app, send_console_link)
     app.add_error_handler(on_error)
     return app

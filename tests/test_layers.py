@@ -102,7 +102,6 @@ EXPECTED: frozenset[str] = frozenset(
         "bot.check -> bot.check_server",
         "bot.check -> bot.sandbox",
         "bot.check_server -> bot.check",
-        "bot.handlers.commands -> console.command",
         "bot.preflight -> bot.check",
         "bot.preflight -> bot.check_server",
         "bot.runtime -> bot.check",

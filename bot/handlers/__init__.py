@@ -27,6 +27,7 @@ from bot import leave
 from bot.handlers.buttons import EmptyCallbackHandler, button, refuse_empty_press
 from bot.handlers.commands import (
     DIALOGUE_COMMANDS,
+    ConsoleLink,
     console_command,
     delete_request,
     dialogue_command,
@@ -41,8 +42,12 @@ from bot.handlers.membership import bot_membership
 from bot.handlers.messages import edited_message, patient_message
 
 
-def add_patient_handlers(app: Application) -> None:
-    """Register the patient side; only private chats reach it (the order decides who wins)."""
+def add_patient_handlers(app: Application, console_link: ConsoleLink) -> None:
+    """Register the patient side; only private chats reach it (the order decides who wins).
+
+    `console_link` answers /console: console/command.py's send_console_link, handed in by
+    bot/app.py, since the console stands above the patient side.
+    """
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(list(DIALOGUE_COMMANDS), dialogue_command, filters=private))
     app.add_handler(CommandHandler("restart", restart, filters=private))
@@ -52,7 +57,7 @@ def add_patient_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("withdraw", withdraw_request, filters=private))
     app.add_handler(CommandHandler("language", language_command, filters=private))
     app.add_handler(CommandHandler("bot", leave.command, filters=private))
-    app.add_handler(CommandHandler("console", console_command, filters=private))
+    app.add_handler(CommandHandler("console", console_command(console_link), filters=private))
     app.add_handler(
         MessageHandler(private & filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command)
     )

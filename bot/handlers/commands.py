@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -18,6 +20,9 @@ ERASE = "gw:erase"
 KEEP = "gw:keep"
 # Commands whose whole answer comes from the dialogue model.
 DIALOGUE_COMMANDS = ("start", "help")
+CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+# /console's link: sent to staff (True), or False for anyone else (not staff).
+ConsoleLink = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[bool]]
 
 
 async def dialogue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,9 +113,14 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await gateway.say(patient, message("unknown_command", lang=patient.speaks))
 
 
-async def console_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/console: staff get a one-time console link; anyone else, the unknown-command reply."""
-    from console.command import send_console_link
+def console_command(send_link: ConsoleLink) -> CommandCallback:
+    """/console: staff get a one-time console link; anyone else, the unknown-command reply.
 
-    if not await send_console_link(update, context):
-        await unknown_command(update, context)
+    The link is the console's (console/command.py), handed in by the process that serves it.
+    """
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await send_link(update, context):
+            await unknown_command(update, context)
+
+    return handle
