@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from console.report_queries import Funnel, Ratings, ReplyTimes, UrgencyDay
+from storage.report_queries import Funnel, Ratings, ReplyTimes, UrgencyDay
 
 if TYPE_CHECKING:  # matplotlib itself is imported at the first plot, not at the bot's start
     from matplotlib.axes import Axes

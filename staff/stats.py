@@ -1,7 +1,7 @@
 """/stats in a staff group: today and the last 7 days (cases, time to first staff reply,
 handling time, ratings), and in a case's topic that case's own figures too.
 
-The figures are computed in SQL (staff/stats_queries.py, on the console's report queries).
+The figures are computed in SQL (staff/stats_queries.py, on storage/report_queries/).
 Only staff get them; anyone else gets silence, and the attempt is audited.
 """
 
@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from telegram import User
 
 from bot.content import tool_message
-from console.report_queries import RATINGS
 from staff.base import DeskParts
 from staff.stats_queries import (
     PeriodFigures,
@@ -21,6 +20,7 @@ from staff.stats_queries import (
     period_figures,
 )
 from storage import CaseRef
+from storage.report_queries import RATINGS
 
 WEEK_DAYS = 7
 

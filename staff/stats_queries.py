@@ -1,8 +1,9 @@
-"""Service figures in SQL: per period (the console's own report queries, reused) and per case.
+"""Service figures in SQL: per period (the reports' queries of storage/report_queries/, reused)
+and per case.
 
 Time to first staff reply counts from `cases.opened_at`, as the console's reports do
 (docs/reports.md); handling time runs from `claimed_at` to `closed_at`; ratings are
-`cases.rating`. Days are UTC days. The console's percentile expression (`percentile`,
+`cases.rating`. Days are UTC days. The reports' percentile expression (`percentile`,
 interpolated as percentile_cont on both databases) is reused rather than copied.
 
 Measured with `python -m bench.staff_stats` (the console bench's 10,000 cases and 124,000
@@ -17,7 +18,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from console.report_queries import (
+from storage.models import Case, TranscriptMessage
+from storage.report_queries import (
     DateRange,
     Ratings,
     ReplyDay,
@@ -26,7 +28,6 @@ from console.report_queries import (
     reply_times,
     seconds_between,
 )
-from storage.models import Case, TranscriptMessage
 
 
 @dataclass(frozen=True)

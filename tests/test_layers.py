@@ -47,7 +47,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("translation", ("translation",)),
     # The deterministic readings of the NLU pipeline, the procedure catalog among them.
     ("understanding", ("understanding",)),
-    # The database: models, migrations, the repository, receipts, reports' queries.
+    # The database: models, migrations, the repository, receipts, the reports' queries.
     ("storage", ("storage",)),
     # Rasa's custom actions: pure, reading the tracker and content/.
     ("actions", ("actions",)),
@@ -107,9 +107,6 @@ EXPECTED: frozenset[str] = frozenset(
         "bot.runtime -> bot.check",
         "bot.runtime -> bot.preflight",
         "bot.sandbox -> bot.runtime",
-        "staff.stats -> console.report_queries",
-        "staff.stats_queries -> console.report_queries",
-        "staff.stats_queries -> console.report_queries.reply_times",
     }
 )
 

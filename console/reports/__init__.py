@@ -22,12 +22,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from console import plots
-from console import report_queries as q
 from console.auth import template_context
 from console.context import context_of
 from console.reports.period import BadRange, parse_range
 from console.reports.tables import REPORTS, Report
 from console.templating import templates
+from storage import report_queries as q
 
 # One drawing child per bot process, shared by every console request (see plots.py).
 PLOTTER = plots.Plotter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
-from console.report_queries import DateRange
+from storage.report_queries import DateRange
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from console import plots
-from console import report_queries as q
+from storage import report_queries as q
 
 
 def _minutes(seconds: float | None) -> str:

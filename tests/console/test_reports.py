@@ -22,11 +22,11 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 
-from console.report_queries import DateRange, funnel, reply_times
 from console.reports import parse_range
 from storage import Database, Repository, migrate
 from storage.consent_texts import load_clauses
 from storage.models import Case, TranscriptMessage
+from storage.report_queries import DateRange, funnel, reply_times
 from storage.tracker import make_tracker_store
 from tests.console.conftest import SignIn
 
@@ -407,7 +407,7 @@ async def test_days_are_utc_days_whatever_the_sessions_time_zone(
     """23:50 UTC is that day, 00:10 UTC the next, on a PostgreSQL session in India too."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from console.report_queries import cases_by_urgency
+    from storage.report_queries import cases_by_urgency
 
     seed = Seeder(database, repository)
     for opened in (at(D1, 23, 50), at(D2, 0, 10), at(TODAY + timedelta(days=2), 0, 0)):

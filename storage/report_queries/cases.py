@@ -8,8 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from console.report_queries.sql import DateRange, utc_day
 from storage.models import URGENCIES, Case
+from storage.report_queries.sql import DateRange, utc_day
 
 RATINGS = (1, 2, 3, 4, 5)
 

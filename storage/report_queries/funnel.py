@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from console.report_queries.sql import RASA_EVENTS, DateRange, has_events_table
 from storage.consent_texts import load_clauses
 from storage.models import Case, ConsentRecord, Patient, TranscriptMessage
+from storage.report_queries.sql import RASA_EVENTS, DateRange, has_events_table
 
 CATEGORY_INTENT = "ask_procedure_category"
 # Runs once the second-opinion form has every criterion answered (stories/rules.yml,

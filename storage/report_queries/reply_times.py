@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from console.report_queries.sql import DateRange, seconds_between, utc_day
 from storage.models import Case, TranscriptMessage
+from storage.report_queries.sql import DateRange, seconds_between, utc_day
 
 PERCENTILES = (50, 90)
 

@@ -8,22 +8,22 @@ and integer arithmetic that both databases agree on.
 
 | module | what it reads |
 | --- | --- |
-| `console/report_queries/sql.py` | `DateRange`, `utc_day`, `seconds_between`, Rasa's events table |
-| `console/report_queries/funnel.py` | 1. the funnel's seven steps |
-| `console/report_queries/reply_times.py` | 2. time to first staff reply, and `percentile` |
-| `console/report_queries/cases.py` | 3. cases per day by urgency; 4. ratings |
+| `storage/report_queries/sql.py` | `DateRange`, `utc_day`, `seconds_between`, Rasa's events table |
+| `storage/report_queries/funnel.py` | 1. the funnel's seven steps |
+| `storage/report_queries/reply_times.py` | 2. time to first staff reply, and `percentile` |
+| `storage/report_queries/cases.py` | 3. cases per day by urgency; 4. ratings |
 """
 
 from __future__ import annotations
 
-from console.report_queries.cases import (
+from storage.report_queries.cases import (
     RATINGS,
     Ratings,
     UrgencyDay,
     cases_by_urgency,
     ratings,
 )
-from console.report_queries.funnel import (
+from storage.report_queries.funnel import (
     CATEGORY_INTENT,
     FUNNEL_DEFINITIONS,
     SECOND_OPINION_RESULT_ACTION,
@@ -31,14 +31,14 @@ from console.report_queries.funnel import (
     FunnelStep,
     funnel,
 )
-from console.report_queries.reply_times import (
+from storage.report_queries.reply_times import (
     PERCENTILES,
     ReplyDay,
     ReplyTimes,
     percentile,
     reply_times,
 )
-from console.report_queries.sql import (
+from storage.report_queries.sql import (
     RASA_EVENTS,
     DateRange,
     has_events_table,
