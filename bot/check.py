@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import NoReturn
 
 from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner, User
@@ -30,32 +29,13 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.check_result import Result
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 STARTUP_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 # A webhook error older than this is history, not a problem now.
 RECENT_ERROR_SECONDS = 24 * 3600
-
-
-@dataclass(frozen=True)
-class Result:
-    """One check: `problem` None is ok; `permanent` False means it may pass on a retry."""
-
-    name: str
-    detail: str = ""
-    problem: str | None = None
-    permanent: bool = True
-    warning: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return self.problem is not None and not self.warning
-
-    def line(self) -> str:
-        if self.problem is None:
-            return f"ok    {self.name}: {self.detail}"
-        return f"{'warn' if self.warning else 'FAIL'}  {self.name}: {self.problem}"
 
 
 # Telegram unreachable, a 5xx, or its flood control: may pass on a retry.
@@ -252,7 +232,7 @@ async def run_checks(settings: Settings) -> list[Result]:
     emulator = None
     token = settings.bot_token
     if token is None:  # the sandbox: the emulator set up as `make run` sets it up
-        from bot.sandbox import sandbox_world
+        from bot.sandbox_world import sandbox_world
         from emulator.server import BotApiEmulator
 
         emulator = BotApiEmulator()

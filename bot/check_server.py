@@ -1,5 +1,5 @@
 """The server side of `python -m bot.check`: the database and its migrations, Redis, the
-model and the action server. One `Result` (bot/check.py) each, `permanent` False for a
+model and the action server. One `Result` (bot/check_result.py) each, `permanent` False for a
 failure that may pass on a retry (a server not reachable yet), as the start-up retries them
 (bot/preflight.py). No line quotes a URL's password or a driver's own message."""
 
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from bot.check import Result
+from bot.check_result import Result
 from bot.config import Settings
 
 UNREACHABLE_DATABASE = ("cannot connect ({error}): check DATABASE_URL and that the database "

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.check import STARTUP_RETRY_DELAYS, Result, settle, stop_start
+from bot.check import STARTUP_RETRY_DELAYS, settle, stop_start
+from bot.check_result import Result
 from bot.check_server import (
     check_action_server,
     check_model_file,

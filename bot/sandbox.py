@@ -19,10 +19,9 @@ from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.sandbox_world import PATIENT_ID, STAFF_ID, sandbox_world
 from emulator.server import BotApiEmulator
 
-PATIENT_ID = 10_001
-STAFF_ID = 20_001
 USAGE = """\
 Sandbox: you are a patient talking to the bot (nothing leaves this machine).
   type a message            the patient says it (try /start)
@@ -157,16 +156,6 @@ async def read_lines(on_line: Callable[[str], Any]) -> None:
             return
         if line.strip():
             await on_line(line.strip())
-
-
-async def sandbox_world(emulator: BotApiEmulator) -> dict[str, Any]:
-    """The sandbox's patient, staff member and staff forum group; the group as Telegram
-    returns it."""
-    await emulator.add_user(PATIENT_ID, first_name="Sandbox", last_name="Patient")
-    await emulator.add_user(STAFF_ID, first_name="Ravi", last_name="Kumar")
-    return await emulator.create_group(
-        "Care team (sandbox)", forum=True, members={STAFF_ID: "member"}
-    )
 
 
 async def run_sandbox(settings: Settings) -> None:
