@@ -8,8 +8,7 @@
 | `bot/handlers/messages.py` | messages and edits |
 | `bot/handlers/membership.py` | the bot blocked by a patient, or added to a stranger's group |
 | `bot/handlers/common.py` | the gateway, the shown-button check, button removal, refused presses |
-
-/bot and its "Back to the assistant" button live in bot/leave.py.
+| `bot/handlers/leave.py` | /bot and the "Back to the assistant" button (bot/leave.py) |
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import leave
+from bot.handlers import leave
 from bot.handlers.buttons import EmptyCallbackHandler, button, refuse_empty_press
 from bot.handlers.commands import (
     DIALOGUE_COMMANDS,
