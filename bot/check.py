@@ -30,6 +30,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.check_result import Result
+from bot.check_server import server_checks
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -226,8 +227,6 @@ def stop_start(results: Sequence[Result], code: int) -> NoReturn:
 async def run_checks(settings: Settings) -> list[Result]:
     """Every check, against Telegram (or, without a token, a sandbox emulator) and the server."""
     import dataclasses
-
-    from bot.check_server import server_checks
 
     emulator = None
     token = settings.bot_token
