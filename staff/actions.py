@@ -1,8 +1,11 @@
 """The staff's actions on a case: take over (first press wins), hand back, close.
 
-What they say in the staff group (the card's new state, the acknowledgement, the topic's
-close) goes in the live lane, ahead of any announcement waiting for the group's budget; the
-patient hears through the outbox, which no staff group's budget holds back.
+A case is taken over from its card or from the group's queue summary, before its topic
+exists: then its topic and card are made at once, the card showing who holds it. What they
+say in the staff group (the topic and card, the card's new state, the acknowledgement, the
+topic's close) goes in the live lane, ahead of anything waiting for the group's budget; the
+queue summary follows; the patient hears through the outbox, which no staff group's budget
+holds back.
 """
 
 from __future__ import annotations
@@ -42,11 +45,19 @@ class CaseActions(CaseTopics, Relay):
                 False, message("staff.already_held", reference=case.reference, holder=holder)
             )
         patient = await self._patient(case)
-        await self.refresh_card(case, patient)
-        await self._say_in_topic(
-            case,
-            message("staff.claimed", holder=escape(staff.display_name), reference=case.reference),
-        )
+        group = self.group_of(case)
+        if case.card_message_id is None:
+            # Taken over from the summary: the topic and card now, the card saying who holds it.
+            await self.open_topic(case, group, LIVE)
+        else:
+            await self.refresh_card(case, patient)
+            await self._say_in_topic(
+                case,
+                message(
+                    "staff.claimed", holder=escape(staff.display_name), reference=case.reference
+                ),
+            )
+        await self.refresh_summary(group)
         if patient is not None:
             await self._tell_patient(
                 patient,
@@ -84,7 +95,10 @@ class CaseActions(CaseTopics, Relay):
         staff = await self.staff_member(user)
         if case.holder_staff_id not in (None, staff.id):
             return Outcome(False, await self._held_by(case, staff) or "")
+        was_queued = case.status == "queued"
         case = await self.repository.close_case(case.id, staff.id)
+        if was_queued:
+            await self.refresh_summary(self.group_of(case))
         patient = await self._patient(case)
         await self.refresh_card(case, patient)
         if patient is not None:

@@ -6,6 +6,7 @@ group's lanes (`_enqueue`) and sent by the group's paced sender (staff/sender.py
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters, User
@@ -14,9 +15,13 @@ from telegram.constants import ParseMode
 from bot.content import message
 from bot.outbox import Outbox, text_payload
 from bot.ratelimit import OWN_PACING
-from staff.sender import LIVE, GroupSender
+from staff.sender import LIVE, PROMPT, GroupSender
 from storage import CaseRef, PatientRef, Repository, StaffRef
 from storage.staff_lanes import StaffLaneStore, StaffSend
+from storage.timeutil import utcnow
+
+# The least time between two edits of a group's queue summary: what comes meanwhile is merged.
+SUMMARY_GAP_SECONDS = 2.0
 
 
 class DeskParts:
@@ -30,10 +35,17 @@ class DeskParts:
     chat_ids: tuple[int, ...]
     chat_id: int
     senders: dict[int, GroupSender]
+    # Per group: when this worker last sent its queue summary.
+    _summary_sent: dict[int, datetime]
 
     def group_of(self, case: CaseRef) -> int:
         """The staff group the case is in."""
         return case.staff_chat_id if case.staff_chat_id is not None else self.chat_id
+
+    def topic_coming(self, case: CaseRef) -> bool:
+        """Whether the case has its topic, or will before anything said now about it: a case
+        held by staff has it, or has it ahead in the live lane (taken over from the summary)."""
+        return case.thread_id is not None or case.status == "with_staff"
 
     def paced(self) -> dict[str, Any]:
         """Keyword arguments of a call the group's sender paces (skips PTB's group limiter)."""
@@ -48,14 +60,35 @@ class DeskParts:
         *,
         case_id: int | None = None,
         merge_key: str | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         """Record a send into a staff group and wake its sender; nothing here waits for it."""
         await self.lanes.enqueue(
-            chat_id, lane, op, payload, case_id=case_id, merge_key=merge_key
+            chat_id,
+            lane,
+            op,
+            payload,
+            case_id=case_id,
+            merge_key=merge_key,
+            not_before=not_before,
         )
         sender = self.senders.get(chat_id)
         if sender is not None:
             sender.wake()
+
+    async def refresh_summary(self, chat_id: int, lane: int = PROMPT) -> None:
+        """Edit the group's summary to show the queue as it is when the edit is sent: merged
+        with an edit still waiting, and no sooner than SUMMARY_GAP_SECONDS after the last."""
+        last = self._summary_sent.get(chat_id)
+        due = last + timedelta(seconds=SUMMARY_GAP_SECONDS) if last is not None else None
+        await self._enqueue(
+            chat_id,
+            lane,
+            "queue_summary",
+            {},
+            merge_key="queue",
+            not_before=due if due is not None and due > utcnow() else None,
+        )
 
     async def staff_member(self, user: User) -> StaffRef:
         """The staff member's row, created or refreshed from their Telegram profile."""

@@ -9,8 +9,9 @@ Where each part lives (add new staff features beside the part they belong to):
 | `staff/topics.py` | a topic per case and its card: announce, refresh, remove |
 | `staff/relay.py` | relay both ways, patient edits, the emergency alert, who holds a case |
 | `staff/actions.py` | take over, hand back, close (`Outcome`) |
-| `staff/reminders.py` | the queue summary, /queue, reminders of overdue cases |
+| `staff/reminders.py` | the queue summary (sent, edited, paged), /queue, overdue reminders |
 | `staff/card.py` | the wording of the card, topic names and the queue listing |
+| `staff/summary.py` | the queue summary's pages: each waiting case with its Take over button |
 | `staff/handlers.py` | the Telegram handlers of the staff groups: commands and buttons |
 | `staff/sender.py`, `staff/pacing.py` | each group's paced sender, its lanes and budget |
 | `staff/canned.py`, `staff/notes.py`, `staff/stats.py` | canned replies, private notes, /stats |
@@ -120,4 +121,6 @@ class StaffDeskService(
         """How many of the group's tokens the operation spends (one per message it puts there)."""
         if entry.op == "announce":
             return await self._announcement_cost(entry)
+        if entry.op == "card":
+            return await self._card_cost(entry)
         return 0 if entry.op == "delete_topic" else 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take over / Hand back / Close on a case card; only staff may press them."""
+    """Take over / Hand back / Close on a case card, Take over and the page buttons on the
+    queue summary; only staff may press them."""
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
@@ -41,6 +42,9 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             action="refused_case_button",
         )
         await answer_press(query, message("staff.not_staff"), show_alert=True)
+        return
+    if (query.data or "").startswith("staff:page:"):
+        await _summary_page(desk, query, chat_id)
         return
     try:
         _, action, case_text = (query.data or "").split(":")
@@ -56,6 +60,17 @@ async def case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     outcome = await actions[action](case, update.effective_user)
     await answer_press(query, outcome.text[:200], show_alert=not outcome.done)
+
+
+async def _summary_page(desk: StaffDeskService, query: CallbackQuery, chat_id: int) -> None:
+    """The queue summary's next or previous page, shown to the whole group."""
+    try:
+        page = int((query.data or "").rsplit(":", 1)[1])
+    except ValueError:
+        await answer_press(query, message("stale_button"))
+        return
+    shown = await desk.show_summary_page(chat_id, page)
+    await answer_press(query, message("staff.summary.page_shown", page=shown + 1))
 
 
 async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

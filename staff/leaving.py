@@ -8,7 +8,6 @@ with its history, and nobody is asked to rate a conversation the patient walked 
 from __future__ import annotations
 
 from bot.content import tool_message
-from staff.sender import BULK
 from staff.topics import CaseTopics
 from storage import CaseRef
 
@@ -23,7 +22,5 @@ class PatientLeaving(CaseTopics):
                 case, tool_message("leave.staff_told", reference=case.reference)
             )
         await self.refresh_card(case)
-        group = self.group_of(case)
-        # The group's summary, edited in place, if it has one: none is posted for this.
-        if was_queued and await self.lanes.queue_message(group) is not None:
-            await self._enqueue(group, BULK, "queue_summary", {}, merge_key="queue")
+        if was_queued:  # the case leaves the group's queue summary
+            await self.refresh_summary(self.group_of(case))

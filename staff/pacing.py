@@ -6,7 +6,9 @@ creation and close) against about 20 a minute, shared by all the group's topics,
 bursts allowed. Paced below that rate and burst, this bucket never spends faster than
 Telegram's own refills, so no 429 comes in normal operation. Announcements may only spend
 while more than the reserve is left: a burst of them drains the bucket to the reserve and no
-further, so a relay or a Take over acknowledgement finds a token at once.
+further, so a relay or a Take over acknowledgement finds a token at once. Background work
+(topics made ahead of a take over) leaves one more, so the queue summary's next edit does not
+wait behind it.
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ class GroupBudget:
             self._updated = now
         return now
 
-    def wait(self, cost: float, live: bool) -> float:
-        """Seconds until `cost` tokens may be spent by this lane (0: now)."""
+    def wait(self, cost: float, live: bool, headroom: float = 0.0) -> float:
+        """Seconds until `cost` tokens may be spent by this lane (0: now); `headroom`: tokens
+        to leave above the reserve as well (background work leaves the next summary one)."""
         now = self._refill()
         if now < self._blocked_until:
             return self._blocked_until - now
-        floor = 0.0 if live else self.reserve
+        floor = 0.0 if live else self.reserve + headroom
         missing = cost + floor - self.tokens
         return 0.0 if missing <= 1e-9 else missing / self.rate
 

@@ -40,9 +40,11 @@ class Relay(DeskParts):
 
     async def relay_from_patient(self, patient: PatientRef, incoming: Message) -> None:
         """Copy the patient's message (text or media) into the case topic, in the live lane:
-        recorded now, sent by the group's sender, so the patient's turn does not wait."""
+        recorded now, sent by the group's sender, so the patient's turn does not wait. A case
+        just taken over from the summary may have no topic yet: its topic comes first in the
+        same lane, so the copy finds it."""
         case = await self.repository.open_case_for(patient.id)
-        if case is None or case.thread_id is None:
+        if case is None or not self.topic_coming(case):
             return
         await self._enqueue(
             self.group_of(case),
@@ -75,7 +77,7 @@ class Relay(DeskParts):
     async def relay_patient_edit(self, patient: PatientRef, edited: Message) -> None:
         """Show staff the new version of a message the patient edited."""
         case = await self.repository.open_case_for(patient.id)
-        if case is None or case.thread_id is None:
+        if case is None or not self.topic_coming(case):
             return
         text = escape(edited.text or edited.caption or "")
         await self._say_in_topic(case, message("staff.patient_edited", text=text))
@@ -83,7 +85,7 @@ class Relay(DeskParts):
     async def alert_emergency(self, patient: PatientRef) -> None:
         """A red flag while a person holds the case: tell the holder in the topic at once."""
         case = await self.repository.open_case_for(patient.id)
-        if case is None or case.thread_id is None:
+        if case is None or not self.topic_coming(case):
             return
         holder = await self._holder_name(case) or ""
         await self._say_in_topic(

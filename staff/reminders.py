@@ -1,8 +1,12 @@
 """The queue: its summary in each staff group, /queue, and reminders of cases waiting too long.
 
-Each group has one queue summary message, edited in place by the reminders rather than
-posted again (one edit a round, whatever the number of overdue cases); /queue posts it
-afresh where it was asked, and that message is the one edited from then on.
+Each group has one queue summary message, edited in place rather than posted again: the
+waiting cases, each with its Take over button (staff/summary.py), so a case can be taken over
+before its topic exists. A new case, a take over, a close and the reminders each ask for an
+edit; edits still waiting are merged into one, and one follows another no sooner than
+SUMMARY_GAP_SECONDS (staff/base.py), so a burst of cases costs the group one edit every few
+seconds. /queue posts it afresh where it was asked, and that message is the one edited from
+then on.
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from telegram import ReplyParameters, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -21,11 +25,28 @@ from bot.leave import back_to_bot_markup
 from bot.logs import failure_fields
 from staff.base import DeskParts
 from staff.card import render_queue
-from staff.sender import BULK, PROMPT
+from staff.sender import LIVE, PROMPT
+from staff.summary import SummaryView, render_summary
 from storage import CaseRef
 from storage.staff_lanes import StaffSend
+from storage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# A page of the summary a staff member turned to stays this long; then the first page again,
+# where the urgent and the longest waiting cases are.
+PAGE_KEPT_SECONDS = 120.0
+
+
+def summary_markup(view: SummaryView) -> InlineKeyboardMarkup | None:
+    """The summary page's buttons as Telegram's keyboard (None when nobody waits)."""
+    if not view.rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in view.rows
+        ]
+    )
 
 
 class QueueReminders(DeskParts):
@@ -33,6 +54,8 @@ class QueueReminders(DeskParts):
 
     renotify_seconds: float
     _renotifier: asyncio.Task[None] | None
+    # Per group: the page of the summary a staff member turned to, and until when it stays.
+    _summary_pages: dict[int, tuple[int, datetime]]
 
     async def _names(self, cases: list[CaseRef]) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -55,31 +78,38 @@ class QueueReminders(DeskParts):
         payload = {"post": True, "thread_id": thread_id, "reply_to": reply_to}
         await self._enqueue(chat_id, PROMPT, "queue_summary", payload, merge_key="queue:post")
 
-    async def _summary_text(self, chat_id: int) -> str:
+    async def show_summary_page(self, chat_id: int, page: int) -> int:
+        """A staff member turned the summary's page: shown at once (the live lane)."""
+        page = max(0, page)
+        self._summary_pages[chat_id] = (page, utcnow() + timedelta(seconds=PAGE_KEPT_SECONDS))
+        await self._enqueue(chat_id, LIVE, "queue_summary", {}, merge_key="queue")
+        return page
+
+    async def _summary_view(self, chat_id: int) -> SummaryView:
         cases = await self.lanes.queued_cases(chat_id, self.chat_id)
-        now = datetime.now(timezone.utc)
-        lines = [render_queue(cases, await self._names(cases), now)]
-        for case in cases:
-            waited = (now - (case.queued_at or case.opened_at)).total_seconds()
-            if waited >= self.renotify_seconds:
-                lines.append(
-                    message(
-                        "staff.still_waiting", reference=case.reference, minutes=int(waited // 60)
-                    )
-                )
-        return "\n".join(lines)
+        page, until = self._summary_pages.get(chat_id, (0, utcnow()))
+        return render_summary(
+            cases,
+            await self._names(cases),
+            datetime.now(timezone.utc),
+            overdue_seconds=self.renotify_seconds,
+            page=page if until > utcnow() else 0,
+        )
 
     async def _send_queue_summary(self, entry: StaffSend) -> None:
         """Edit the group's summary in place; post it when asked to or when it is gone."""
-        text = await self._summary_text(entry.chat_id)
+        view = await self._summary_view(entry.chat_id)
+        markup = summary_markup(view)
+        self._summary_sent[entry.chat_id] = utcnow()
         existing = await self.lanes.queue_message(entry.chat_id)
         if existing is not None and not entry.payload.get("post"):
             try:
                 await self.bot.edit_message_text(
-                    text,
+                    view.text,
                     chat_id=entry.chat_id,
                     message_id=existing,
                     parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                     **self.paced(),
                 )
                 return
@@ -90,9 +120,10 @@ class QueueReminders(DeskParts):
         reply_to = entry.payload.get("reply_to")
         sent = await self.bot.send_message(
             entry.chat_id,
-            text,
+            view.text,
             parse_mode=ParseMode.HTML,
             message_thread_id=entry.payload.get("thread_id"),
+            reply_markup=markup,
             reply_parameters=(
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
             ),
@@ -117,7 +148,7 @@ class QueueReminders(DeskParts):
                 )
             await self.repository.mark_renotified(case.id)
         for chat_id in by_group:
-            await self._enqueue(chat_id, BULK, "queue_summary", {}, merge_key="queue")
+            await self.refresh_summary(chat_id)
         return len(overdue)
 
     async def _renotify_forever(self) -> None:

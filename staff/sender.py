@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 LIVE, PROMPT, BULK = 0, 1, 2
 LANES = (LIVE, PROMPT, BULK)  # next_due takes the first lane with an entry due
+# Tokens the background lane leaves above the live reserve: the summary's next edit.
+BULK_HEADROOM = 1.0
+# A prompt entry that has waited this long may spend the live reserve too: a new case must
+# not stay out of the queue summary because a take over or relays spent the reserve.
+PROMPT_PATIENCE_SECONDS = 5.0
 # Idle polling finds what another worker recorded; this worker's own entries wake it at once.
 POLL_SECONDS = 0.5
 LEASE_SECONDS = 15.0
@@ -44,8 +49,9 @@ LEASE_SECONDS = 15.0
 LEASE_RETRY_SECONDS = LEASE_SECONDS / 3
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 MAX_ATTEMPTS = 30
-# An announcement that waited longer than this for its group's budget is logged: when it
-# happens regularly, the group needs a sibling (README: "Staff groups").
+# A prompt send (the queue summary, an urgent case's topic, /queue) that waited longer than
+# this for its group's budget is logged: when it happens regularly, the group needs a sibling
+# (README: "Staff groups"). The background lane's topics may wait: the summary shows them.
 SLOW_ANNOUNCEMENT_SECONDS = 60.0
 # Telegram's answers that mean "done already": nothing to send again.
 ALREADY_DONE = ("message is not modified",)
@@ -117,9 +123,12 @@ class GroupSender:
         if entry is None:
             await self._pause(POLL_SECONDS)
             return False
-        live = entry.lane == LIVE
+        waited = (self._now() - entry.created_at).total_seconds()
+        # A prompt send (the queue summary, an urgent topic) late already spends like a live one.
+        live = entry.lane == LIVE or (entry.lane == PROMPT and waited >= PROMPT_PATIENCE_SECONDS)
         cost = await self._cost(entry)
-        wait = self.budget.wait(cost, live=live)
+        headroom = BULK_HEADROOM if entry.lane == BULK else 0.0
+        wait = self.budget.wait(cost, live=live, headroom=headroom)
         if wait > 0:
             # Look again after the wait, or sooner when woken: a live entry may have come.
             await self._pause(min(wait, POLL_SECONDS) if not live else wait)
@@ -158,7 +167,7 @@ class GroupSender:
             return
         await self.store.mark_sent(entry.id)
         waited = (self._now() - entry.created_at).total_seconds()
-        if entry.lane != LIVE and waited > SLOW_ANNOUNCEMENT_SECONDS:
+        if entry.lane == PROMPT and waited > SLOW_ANNOUNCEMENT_SECONDS:
             log.warning(
                 "staff group send waited long for the group's budget",
                 extra={**fields, "waited_seconds": round(waited, 1), "staff_chat_id": self.chat_id},

@@ -1,8 +1,11 @@
 """A forum topic per case with its card: announce a case, refresh its card, remove topics.
 
-An announcement is one message where Telegram allows it: the topic's creation, then the card
-as its first message, nothing in the General topic. It waits in the later lanes (urgent ones
-first); a card's refresh replaces a refresh of the same card still waiting.
+A new case is shown first in its group's queue summary (staff/reminders.py), one edit for any
+number of new cases, where it can be taken over at once. Its topic (the topic's creation,
+then the card as its first message) costs the group two messages, so it is made when it is
+needed: an urgent case's at once (the prompt lane), a case taken over at once (the live lane,
+staff/actions.py), any other in the background lane, while the group has budget to spare. A
+card's refresh replaces a refresh of the same card still waiting.
 """
 
 from __future__ import annotations
@@ -55,7 +58,12 @@ class CaseTopics(DeskParts):
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None:
         """Show the case to its group (the least busy one, chosen now if it has none yet)."""
         chat_id = await self.lanes.assign_group(case.id, self.chat_ids)
-        lane = PROMPT if case.urgency == "urgent" else BULK
+        await self.refresh_summary(chat_id)
+        await self.open_topic(case, chat_id, PROMPT if case.urgency == "urgent" else BULK)
+
+    async def open_topic(self, case: CaseRef, chat_id: int, lane: int) -> None:
+        """The case's topic and card (or its card's refresh), in `lane`: one waiting in a later
+        lane moves up rather than being recorded twice."""
         await self._enqueue(
             chat_id,
             lane,
@@ -65,9 +73,16 @@ class CaseTopics(DeskParts):
             merge_key=f"announce:{case.id}",
         )
 
+    @staticmethod
+    def _nothing_to_announce(case: CaseRef | None) -> bool:
+        """Closed, or back with the bot before its topic was made (the patient left)."""
+        if case is None or case.status == "closed":
+            return True
+        return case.status == "bot" and case.thread_id is None
+
     async def _announcement_cost(self, entry: StaffSend) -> int:
         case = await self.repository.get_case(int(entry.payload["case_id"]))
-        if case is None or case.status == "closed":
+        if case is None or self._nothing_to_announce(case):
             return 0
         if case.card_message_id is None:
             return 1 if case.thread_id is not None else 2
@@ -77,7 +92,7 @@ class CaseTopics(DeskParts):
         """Open the topic and post the card; for a case already there, refresh its card (and
         post it again when it became urgent, so staff are notified)."""
         case = await self.repository.get_case(int(entry.payload["case_id"]))
-        if case is None or case.status == "closed":
+        if case is None or self._nothing_to_announce(case):
             return
         patient = await self._patient(case)
         if patient is None:
@@ -105,6 +120,13 @@ class CaseTopics(DeskParts):
         )
         await self.repository.set_case_topic(case.id, thread_id, card.message_id)
         log.info("case announced", extra={"case": case.reference, "urgency": case.urgency})
+        now = await self.repository.get_case(case.id)
+        if now is not None and (now.status, now.holder_staff_id) != (
+            case.status,
+            case.holder_staff_id,
+        ):
+            # Taken over (or closed) while the card was on its way: it shows that too.
+            await self.refresh_card(now)
 
     async def refresh_card(
         self, case: CaseRef, patient: PatientRef | None = None, lane: int = LIVE
@@ -119,6 +141,10 @@ class CaseTopics(DeskParts):
             case_id=case.id,
             merge_key=f"card:{case.id}",
         )
+
+    async def _card_cost(self, entry: StaffSend) -> int:
+        case = await self.repository.get_case(int(entry.payload["case_id"]))
+        return 0 if case is None or case.card_message_id is None else 1
 
     async def _send_card(self, entry: StaffSend) -> None:
         case = await self.repository.get_case(int(entry.payload["case_id"]))

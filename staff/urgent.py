@@ -36,7 +36,7 @@ class UrgentMarker(CaseTopics, Relay):
         """The holder's alert in the topic, then the urgent card and topic name."""
         await super().alert_emergency(patient)
         case = await self.repository.open_case_for(patient.id)
-        if case is None or case.thread_id is None:
+        if case is None or not self.topic_coming(case):
             return
         await self.tools.make_urgent(case.id)
         await self.refresh_card(case)

@@ -65,9 +65,11 @@ class StaffLaneStore(StaffGroupStore):
         *,
         case_id: int | None = None,
         merge_key: str | None = None,
+        not_before: datetime | None = None,
     ) -> int:
-        """Record a send; one still pending under the same `merge_key` is replaced instead
-        (it would show the same thing twice: only the newest card or summary matters)."""
+        """Record a send (not before `not_before`, if given); one still pending under the same
+        `merge_key` is replaced instead (it would show the same thing twice: only the newest
+        card or summary matters), keeping its place and its time, in the higher lane."""
         text = json.dumps(payload, ensure_ascii=False)
         async with self._db.session() as session, session.begin():
             if merge_key is not None:
@@ -93,6 +95,7 @@ class StaffLaneStore(StaffGroupStore):
                 merge_key=merge_key,
                 status="pending",
                 attempts=0,
+                not_before=not_before,
             )
             session.add(row)
             await session.flush()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.conftest import start_world, stop_world
-from tests.e2e.harness import World, joined, wait_idle
+from tests.e2e.harness import World, button_labels, joined, wait_idle
 
 
 async def test_a_pending_announcement_is_sent_after_a_restart(tmp_path: Path) -> None:
@@ -20,7 +20,8 @@ async def test_a_pending_announcement_is_sent_after_a_restart(tmp_path: Path) ->
         replies = await patient.send("I want to talk to a human please")
         # The patient is answered although nothing can reach the staff group.
         assert "case" in joined(replies).lower()
-        assert await desk.lanes.pending_count() == 1
+        # Its line in the queue summary and its topic, both waiting.
+        assert await desk.lanes.pending_count() == 2
         assert not [t for t in await world.emulator.topics(world.staff_chat_id)
                     if "Later Shown" in t["name"]]
     finally:
@@ -36,5 +37,8 @@ async def test_a_pending_announcement_is_sent_after_a_restart(tmp_path: Path) ->
             restarted.staff_chat_id, thread_id=topics[0]["message_thread_id"]
         )
         assert any("Later Shown" in (m.get("plain_text") or "") for m in in_topic)
+        summary = [m for m in await restarted.emulator.bot_messages(restarted.staff_chat_id)
+                   if any(b.startswith("Take over ") for b in button_labels(m))]
+        assert len(summary) == 1 and "Later" in summary[0]["plain_text"]
     finally:
         await stop_world(restarted)

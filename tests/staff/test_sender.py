@@ -8,7 +8,7 @@ import datetime as dt
 from telegram.error import RetryAfter, TimedOut
 
 from staff.pacing import GroupBudget
-from staff.sender import BULK, LIVE, PROMPT, GroupSender
+from staff.sender import BULK, BULK_HEADROOM, LIVE, PROMPT, PROMPT_PATIENCE_SECONDS, GroupSender
 from storage.staff_lanes import StaffLaneStore, StaffSend
 from tests.staff.conftest import FakeClock
 
@@ -92,8 +92,9 @@ async def test_sends_never_exceed_twenty_a_minute_into_one_group(
         assert tokens >= 1 - 1e-9, f"a send at {at} would have met a 429"
         tokens -= 1
     # And no slower than our budget: a burst of 10, then 18 a minute, once the live lane's
-    # reserve of 4 (spent by the live entries, which went first) is back.
-    assert times[-1] - times[0] <= (60 - 10 + 4) / 18 * 60 + 1
+    # reserve of 4 (spent by the live entries, which went first) and the background lane's
+    # headroom above it (the queue summary's next edit) are back.
+    assert times[-1] - times[0] <= (60 - 10 + 4 + BULK_HEADROOM) / 18 * 60 + 1
 
 
 async def test_a_flood_wait_is_honoured_and_loses_nothing(
@@ -122,9 +123,7 @@ async def test_a_network_failure_is_retried_with_backoff(
     assert telegram.sent[0][1] == "case"
 
 
-async def test_a_pending_entry_survives_a_restart_and_is_sent(
-    db, clock: FakeClock
-) -> None:
+async def test_a_pending_entry_survives_a_restart_and_is_sent(db, clock: FakeClock) -> None:
     before = StaffLaneStore(db)
     await before.enqueue(GROUP, BULK, "announce", {"name": "kept"})
     await before.enqueue(GROUP, LIVE, "copy", {"name": "relay"})
@@ -160,3 +159,29 @@ async def test_a_newer_card_or_summary_replaces_the_one_still_waiting(
     assert first == second
     entry = await lanes.next_due(GROUP, (LIVE,), dt.datetime.now(dt.timezone.utc))
     assert entry is not None and entry.payload == {"v": 2}
+
+
+async def test_a_late_prompt_entry_may_spend_the_live_reserve(
+    lanes: StaffLaneStore, clock: FakeClock
+) -> None:
+    """The queue summary waits for a token above the reserve, but not for ever: once it has
+    waited PROMPT_PATIENCE_SECONDS, a new case must not stay out of sight for the reserve."""
+    telegram = Telegram(clock)
+    budget = GroupBudget(per_minute=0.001, clock=clock.monotonic)  # no refill to speak of
+    sender = GroupSender(
+        GROUP, lanes, telegram.perform, telegram.cost, budget=budget, owner="w1",
+        now=clock.now, pause=clock.pause,
+    )  # fmt: skip
+    await lanes.enqueue(GROUP, PROMPT, "queue_summary", {"name": "summary"})
+    entry = await lanes.next_due(
+        GROUP, (LIVE, PROMPT, BULK), dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    )
+    assert entry is not None
+    recorded = (entry.created_at - clock.now()).total_seconds()
+    clock.seconds += recorded + 1.0  # the clock one second after it was recorded
+    budget.tokens, budget._updated = budget.reserve, clock.monotonic()
+    assert not await sender.step() and telegram.sent == []
+    clock.seconds += PROMPT_PATIENCE_SECONDS
+    assert await sender.step()
+    assert [name for _, name, _ in telegram.sent] == ["summary"]
+    assert budget.tokens < budget.reserve
