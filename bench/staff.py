@@ -1,12 +1,14 @@
-"""`python -m bench.staff`: the staff side under Telegram's limits (issue 13, point 3).
+"""`python -m bench.staff`: the staff side under Telegram's limits (issues 13 and 24).
 
-    python -m bench.staff [--scenario a|b|both] [--burst 20] [--cases 100] [--groups 3]
+    python -m bench.staff [--scenario a|b|c|both|all] [--burst 20] [--cases 100] [--groups 3]
 
 The real bot (`python -m bot`, TELEGRAM_RATE_LIMIT=on) against the emulator with Telegram's
 limits (30/s overall, 20/min per group, 1/s per private chat with a burst of 5), one fresh
 service per scenario (bench/service.py). A: a burst of cases into one staff group, a take
 over of its first case, relays both ways, a patient finishing consent. B: cases spread over
-minutes and several groups. Prints a table, writes bench/results/<UTC time>-staff.json.
+minutes and several groups. C: cases spread over minutes into one group, staff taking some
+over from the queue summary. `both` is A and B, `all` A, B and C. Prints a table, writes
+bench/results/<UTC time>-staff.json.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from bench.report import write_json
 from bench.script import Conversation
 from bench.service import FIRST_USER_ID, running_service
 from bench.staff_report import format_table, verdicts
-from bench.staff_scenarios import Rig, scenario_a, scenario_b
+from bench.staff_scenarios import Rig, scenario_a
+from bench.staff_spread import scenario_b, scenario_c
 from bench.staff_watch import EventLog
 
 RESULTS = Path(__file__).with_name("results")
@@ -37,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.staff", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--scenario", choices=("a", "b", "both"), default="both")
+    parser.add_argument("--scenario", choices=("a", "b", "c", "both", "all"), default="both")
     parser.add_argument("--burst", type=int, default=20, help="A: cases in the burst")
     parser.add_argument("--burst-seconds", type=float, default=28.0, help="A: the burst's span")
     parser.add_argument("--relay-messages", type=int, default=20, help="A: the patient's messages")
@@ -47,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=100, help="B: cases")
     parser.add_argument("--spread-seconds", type=float, default=300.0, help="B: over this long")
     parser.add_argument("--groups", type=int, default=3, help="B: staff groups")
+    parser.add_argument("--cases-c", type=int, default=100, help="C: cases, into one group")
+    parser.add_argument("--spread-seconds-c", type=float, default=300.0, help="C: over this long")
+    parser.add_argument(
+        "--take-every", type=int, default=5, help="C: staff take over every n-th case"
+    )
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--cold-start-timeout", type=float, default=300.0)
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -57,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the bot's database, as bench.run's --database",
     )
     args = parser.parse_args(argv)
-    if min(args.burst, args.cases, args.groups, args.groups_a, args.relay_messages) < 1:
+    sizes = (args.burst, args.cases, args.groups, args.groups_a, args.relay_messages)
+    if min(*sizes, args.cases_c, args.take_every) < 1:
         parser.error("sizes must be at least 1")
     # What bench/service.py reads: one polling worker, the limiter on, no profile.
     args.rate_limit, args.workers, args.webhook, args.profile = True, 1, False, None
@@ -87,7 +96,7 @@ async def limits_seen(service: Any) -> dict[str, Any]:
 
 
 async def run_scenario(args: argparse.Namespace, name: str, workdir: Path) -> dict[str, Any]:
-    args.staff_groups = args.groups_a if name == "a" else args.groups
+    args.staff_groups = {"a": args.groups_a, "b": args.groups, "c": 1}[name]
     args.stem = f"{args.run_stem}-{name}"
     size: dict[str, Any]
     if name == "a":
@@ -102,8 +111,15 @@ async def run_scenario(args: argparse.Namespace, name: str, workdir: Path) -> di
                 "drain_timeout",
             )
         }
-    else:
+    elif name == "b":
         size = {k: getattr(args, k) for k in ("cases", "spread_seconds", "drain_timeout")}
+    else:
+        size = {
+            "cases": args.cases_c,
+            "spread_seconds": args.spread_seconds_c,
+            "take_every": args.take_every,
+            "drain_timeout": args.drain_timeout,
+        }
     size["groups"] = args.staff_groups
     load_before = os.getloadavg()
     async with running_service(args, workdir / name) as service:
@@ -111,7 +127,7 @@ async def run_scenario(args: argparse.Namespace, name: str, workdir: Path) -> di
         log.start()
         try:
             rig = Rig(service.emulator, log, service.staff_chat_ids, Conversation.load())
-            scenario = scenario_a if name == "a" else scenario_b
+            scenario = {"a": scenario_a, "b": scenario_b, "c": scenario_c}[name]
             figures = await scenario(rig, size, FIRST_USER_ID + 1000)
             service.check_alive()
         finally:
@@ -135,7 +151,7 @@ async def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "machine": machine_info(),
         "database": args.database,
     }
-    names = ("a", "b") if args.scenario == "both" else (args.scenario,)
+    names = {"both": ("a", "b"), "all": ("a", "b", "c")}.get(args.scenario, (args.scenario,))
     with tempfile.TemporaryDirectory(prefix="bench-staff-") as tmp:
         for name in names:
             (Path(tmp) / name).mkdir()

@@ -1,4 +1,4 @@
-"""bench.staff's targets (issue 13, point 3) judged on a run's figures, and its table."""
+"""bench.staff's targets (issue 13, point 3; issue 24) judged on a run's figures, and its table."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
             )
         )
         found.append(_no_429("A", a))
+        found.append(_all_claimable("A", a, 10.0))
     b = results.get("scenario_b")
     if b is not None:
         shown = _get(b, "announcements", "announced")
@@ -86,7 +87,41 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
             )
         )
         found.append(_no_429("B", b))
+    c = results.get("scenario_c")
+    if c is not None:
+        found.append(_all_claimable("C", c, 15.0))
+        again = _get(c, "announcements", "topics_more_than_once")
+        found.append(
+            Verdict(
+                "C: none announced twice", f"{again} twice", None if again is None else not again
+            )
+        )
+        worst = _get(c, "take_over_topic_and_card_s", "max")
+        missing = c.get("taken_without_topic") or 0
+        verdict = _at_most("C: each taken case's topic and card <= 10 s after the press", worst, 10)
+        if missing:
+            verdict = Verdict(verdict.target, f"{verdict.figure}; {missing} without", False)
+        found.append(verdict)
+        found.append(
+            _at_most(
+                "C: patient told of each take over <= 5 s",
+                _get(c, "take_over_patient_told_s", "max"),
+                5.0,
+            )
+        )
+        found.append(_no_429("C", c))
     return found
+
+
+def _all_claimable(name: str, scenario: dict[str, Any], limit: float) -> Verdict:
+    """Issue 24: every case with a Take over button in the group within `limit` (the worst)."""
+    shown = _get(scenario, "announcements", "claimable")
+    cases = _get(scenario, "announcements", "cases")
+    worst = _get(scenario, "announcements", "claimable_from_message_s", "max")
+    verdict = _at_most(f"{name}: every case claimable <= {limit:g} s (worst)", worst, limit)
+    if shown is not None and shown != cases:
+        return Verdict(verdict.target, f"{verdict.figure}; {shown} / {cases} shown", False)
+    return verdict
 
 
 def _no_429(name: str, scenario: dict[str, Any]) -> Verdict:
@@ -144,6 +179,11 @@ def format_table(results: dict[str, Any]) -> str:
                     f" (earlier turns {_summary(c.get('earlier_turns_s'))})",
                 )
             )
+        lines.append(_row("claimable (summary or card)", _summary(_claims(a))))
+        lines.append(_row("taken over from", a.get("taken_over_from")))
+        lines.append(
+            _row("topic and card after the take over", _s(a.get("take_over_topic_and_card_s")))
+        )
         lines.append(
             _row("announcement delay", _summary(_get(a, "announcements", "delay_from_message_s")))
         )
@@ -159,14 +199,41 @@ def format_table(results: dict[str, Any]) -> str:
                 "announced / by group",
                 f"{ann.get('announced')} / {ann.get('cases')}, {ann.get('by_group')}",
             ),
+            _row("claimable (summary or card)", _summary(_claims(b))),
             _row("announcement delay", _summary(ann.get("delay_from_message_s"))),
             _row("429s (emulator refusals)", _limits(b)),
+        ]
+    c = results.get("scenario_c")
+    if c is not None:
+        ann = c.get("announcements") or {}
+        lines += [
+            f"scenario C ({_get(c, 'size', 'cases')} cases over {c.get('sent_over_s')} s, "
+            "one group):",
+            _row("handoff replies", _summary(c.get("handoff_reply_s"))),
+            _row("claimable (summary or card)", _summary(_claims(c))),
+            _row(
+                "taken over / from the summary",
+                f"{c.get('taken_over')} / {c.get('taken_over_from_summary')}",
+            ),
+            _row(
+                "topic and card after the take over", _summary(c.get("take_over_topic_and_card_s"))
+            ),
+            _row("patient told of the take over", _summary(c.get("take_over_patient_told_s"))),
+            _row(
+                "topics made by the end / twice",
+                f"{ann.get('announced')} / {ann.get('topics_more_than_once')}",
+            ),
+            _row("429s (emulator refusals)", _limits(c)),
         ]
     lines.append("targets:")
     for verdict in verdicts(results):
         mark = {True: "met", False: "MISSED", None: "n/a"}[verdict.met]
         lines.append(f"  [{mark:>6}] {verdict.target}: {verdict.figure}")
     return "\n".join(lines)
+
+
+def _claims(scenario: dict[str, Any]) -> Any:
+    return _get(scenario, "announcements", "claimable_from_message_s")
 
 
 def _limits(scenario: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
-"""Issue 13's two staff-side scenarios, driven through the emulator against the running bot.
+"""Issue 13's staff-side scenario A, driven through the emulator against the running bot
+(B and issue 24's C are in bench/staff_spread.py, what both wait for in bench/staff_drain.py).
 
-A: a burst of cases in one staff group; staff take over the first; relays both ways, and a
-   patient finishing consent, timed while the burst's announcements wait for the group.
-B: many cases over several minutes and several groups: every one announced, no 429.
+A: a burst of cases in one staff group; staff take over the first (from the queue summary when
+   it shows the case first, else from its card); relays both ways, and a patient finishing
+   consent, timed while the burst's topics wait for the group.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from typing import Any
 
 from bench.outcome import ConversationOutcome
 from bench.script import Action, Conversation
+from bench.staff_drain import drain, summary
 from bench.staff_watch import (
+    Claimable,
     EventLog,
     announced,
+    claimable,
     document_to,
     sent_text,
     sent_to,
+    text_of,
     wait_announced,
+    wait_claimable,
 )
-from bench.stats import summarize
 from bench.through_emulator import STAFF_IDS, EmulatedPatient, as_reply
 from emulator.server import BotApiEmulator
 
@@ -42,14 +47,6 @@ class Rig:
     log: EventLog
     groups: list[int]
     conversation: Conversation
-
-
-def summary(values: list[float]) -> dict[str, float | int] | None:
-    if not values:
-        return None
-    return {
-        k: v if k == "count" else round(float(v), 3) for k, v in summarize(values).as_dict().items()
-    }
 
 
 async def quiet(rig: Rig, chat_id: int, seconds: float = 2.0, limit: float = 30.0) -> None:
@@ -153,6 +150,11 @@ def waiting(rig: Rig, names: list[str]) -> int:
     return sum(announced(rig.log, rig.groups, name) is None for name in names)
 
 
+def not_claimable(rig: Rig, names: list[str]) -> int:
+    """How many of these patients' cases staff cannot take over yet (no button anywhere)."""
+    return sum(claimable(rig.log, rig.groups, name) is None for name in names)
+
+
 async def relay_patient(
     rig: Rig, patient: int, group: int, thread: int, n: int, at: float
 ) -> float | None:
@@ -203,21 +205,19 @@ async def scenario_a(rig: Rig, size: dict[str, Any], first_user_id: int) -> dict
     )
     figures["burst_sent_over_s"] = round(asks[-1][0] - asks[0][0], 2)
     figures["burst_handoff_reply_s"] = summary([s for _, s in asks if s is not None])
-    first = await wait_announced(log, rig.groups, names[0], TIMEOUT)
+    first = await wait_claimable(log, rig.groups, names[0], TIMEOUT)
     if first is None:
-        raise RuntimeError("the burst's first case was never announced")
+        raise RuntimeError("the burst's first case was never shown to staff")
     figures["waiting_at_take_over"] = waiting(rig, names)
+    figures["not_claimable_at_take_over"] = not_claimable(rig, names)
+    figures["taken_over_from"] = "summary" if first.from_summary else "card"
 
     async def take_over() -> float | None:
-        pressed = time.perf_counter()
-        await emulator.press_button(
-            first.chat_id, first.card_message_id, text="Take over", user_id=STAFF_IDS[0]
-        )
+        pressed, topic = await press_take_over(rig, first, names[0])
         told = await log.wait(sent_text(burst_ids[0], JOINED), pressed, TIMEOUT)
-        ack = await log.wait(
-            sent_text(first.chat_id, "has taken over", first.thread_id), pressed, TIMEOUT
-        )
+        ack = await log.wait(holder_shown(first.chat_id), pressed, TIMEOUT)
         figures["take_over_acknowledged_in_topic_s"] = _after(ack, pressed)
+        figures["take_over_topic_and_card_s"] = topic
         return _after(told, pressed)
 
     told, figures["consent_during_burst"] = await asyncio.gather(
@@ -225,8 +225,11 @@ async def scenario_a(rig: Rig, size: dict[str, Any], first_user_id: int) -> dict
     )
     figures["patient_told_of_take_over_s"] = told
     await quiet(rig, burst_ids[0], 2.0)
+    shown = announced(log, rig.groups, names[0])
+    if shown is None:
+        raise RuntimeError("the case taken over has no topic")
 
-    patient, group, thread = burst_ids[0], first.chat_id, first.thread_id
+    patient, group, thread = burst_ids[0], shown.chat_id, shown.thread_id
     begin = time.perf_counter() + 0.5
     every = size["relay_seconds"] / size["relay_messages"]
     staff_every = size["relay_seconds"] / max(1, size["staff_messages"])
@@ -245,55 +248,32 @@ async def scenario_a(rig: Rig, size: dict[str, Any], first_user_id: int) -> dict
     figures["patient_to_staff_lost"] = sum(s is None for s in to_staff)
     figures["staff_to_patient_s"] = summary([s for s in to_patient if s is not None])
     figures["staff_to_patient_lost"] = sum(s is None for s in to_patient)
-    figures["announcements"] = await drain(rig, names, asks, size["drain_timeout"])
+    figures["announcements"] = await drain(
+        rig.log, rig.groups, names, asks, size["drain_timeout"]
+    )
     return figures
 
 
-# -- scenario B ------------------------------------------------------------------------
-
-
-async def drain(
-    rig: Rig, names: list[str], asks: list[tuple[float, float | None]], timeout: float
-) -> dict[str, Any]:
-    """Until every case is announced (or `timeout`): delays from the patient's message."""
-    deadline = time.perf_counter() + timeout
-    while waiting(rig, names) and time.perf_counter() < deadline:
-        await rig.log.wait(lambda e: e.get("type") == "sent", time.perf_counter(), 1.0)
-    delays, groups = [], {chat_id: 0 for chat_id in rig.groups}
-    for name, (sent, _) in zip(names, asks, strict=True):
-        found = announced(rig.log, rig.groups, name)
-        if found is not None:
-            delays.append(found.card_at - sent)
-            groups[found.chat_id] += 1
-    topics = rig.log.all(lambda e: e.get("type") == "topic_created")
-    per_name = {name: sum(name in str(t.event.get("name")) for t in topics) for name in names}
-    return {
-        "cases": len(names),
-        "announced": len(delays),
-        "not_announced": len(names) - len(delays),
-        "topics_more_than_once": sum(count > 1 for count in per_name.values()),
-        "by_group": {str(chat_id): count for chat_id, count in groups.items()},
-        "delay_from_message_s": summary(delays),
-    }
-
-
-async def scenario_b(rig: Rig, size: dict[str, Any], first_user_id: int) -> dict[str, Any]:
-    await quiet(rig, rig.groups[0], 3.0, 120.0)
-    count, spread = size["cases"], size["spread_seconds"]
-    names = [f"Case{n:03d}x" for n in range(count)]
-    step = spread / max(1, count - 1)
-    start = time.perf_counter() + 0.5
-    asks = await asyncio.gather(
-        *(
-            send_at(start + n * step, ask_for_person(rig, first_user_id + n, name))
-            for n, name in enumerate(names)
-        )
+async def press_take_over(rig: Rig, where: Claimable, name: str) -> tuple[float, float | None]:
+    """Press the case's Take over (summary or card); (when, seconds to its topic's card)."""
+    pressed = time.perf_counter()
+    await rig.emulator.press_button(
+        where.chat_id, where.message_id, text=where.label, user_id=STAFF_IDS[0]
     )
-    replies = [s for _, s in asks if s is not None]
-    return {
-        "size": size,
-        "sent_over_s": round(asks[-1][0] - asks[0][0], 2),
-        "handoff_reply_s": summary(replies),
-        "patients_unanswered": sum(s is None for _, s in asks),
-        "announcements": await drain(rig, names, asks, size["drain_timeout"]),
-    }
+    shown = await wait_announced(rig.log, rig.groups, name, TIMEOUT)
+    return pressed, None if shown is None else round(max(0.0, shown.card_at - pressed), 3)
+
+
+def holder_shown(chat_id: int) -> Any:
+    """In the group: the take over acknowledged, or a card saying who holds the case."""
+
+    def match(event: dict[str, Any]) -> bool:
+        text = text_of(event)
+        return (
+            event.get("type") in ("sent", "edited")
+            and event.get("chat_id") == chat_id
+            and (event.get("message") or {}).get("message_thread_id") is not None
+            and ("has taken over" in text or "held by" in text)
+        )
+
+    return match

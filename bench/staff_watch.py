@@ -166,3 +166,56 @@ async def wait_announced(
         await log.wait(
             lambda e: e.get("type") in ("sent", "topic_created"), time.perf_counter(), 1.0
         )
+
+
+@dataclass(frozen=True)
+class Claimable:
+    """Where staff could first take the case over: its summary line's button, or its card."""
+
+    chat_id: int
+    message_id: int
+    label: str
+    at: float
+    from_summary: bool
+
+
+def _take_over_button(event: Event, name_part: str) -> tuple[str, bool] | None:
+    """The case's Take over button on this message: (its label, whether it is the summary's)."""
+    markup = (event.get("message") or {}).get("reply_markup") or {}
+    labels = [str(b.get("text")) for row in markup.get("inline_keyboard", []) for b in row]
+    for label in labels:
+        if "Take over" in label and name_part in label:
+            return label, True
+    if "Take over" in labels and name_part in text_of(event):
+        return "Take over", False  # a case card: one button, the name in its text
+    return None
+
+
+def claimable(
+    log: EventLog, chat_ids: list[int], name_part: str, since: float = 0.0
+) -> Claimable | None:
+    """The first message (sent or edited) in these groups with the case's Take over button."""
+    for seen in log.seen:
+        event = seen.event
+        if seen.at < since or event.get("type") not in ("sent", "edited"):
+            continue
+        if event.get("chat_id") not in chat_ids:
+            continue
+        found = _take_over_button(event, name_part)
+        if found is not None:
+            label, summary = found
+            return Claimable(
+                int(event["chat_id"]), int(event["message_id"]), label, seen.at, summary
+            )
+    return None
+
+
+async def wait_claimable(
+    log: EventLog, chat_ids: list[int], name_part: str, timeout: float
+) -> Claimable | None:
+    deadline = time.perf_counter() + timeout
+    while True:
+        found = claimable(log, chat_ids, name_part)
+        if found is not None or time.perf_counter() > deadline:
+            return found
+        await log.wait(lambda e: e.get("type") in ("sent", "edited"), time.perf_counter(), 1.0)

@@ -14,8 +14,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bench.script import Conversation
 from bench.staff_report import format_table, verdicts
-from bench.staff_scenarios import Rig, scenario_b
-from bench.staff_watch import EventLog, announced
+from bench.staff_scenarios import Rig
+from bench.staff_spread import scenario_b
+from bench.staff_watch import EventLog, Seen, announced, claimable
 from bench.through_emulator import prepare_staff_groups
 from emulator.server import BotApiEmulator
 
@@ -79,3 +80,55 @@ async def test_scenario_b_counts_announced_cases_and_refusals() -> None:
     }
     table = format_table(results)
     assert "2 / 3" in table and "MISSED" in table
+
+
+def _event(kind: str, text: str, labels: list[str], thread: int | None = None) -> dict:
+    keyboard = [[{"text": label, "callback_data": "x"}] for label in labels]
+    return {
+        "type": kind,
+        "chat_id": -100,
+        "message_id": 5,
+        "message": {
+            "plain_text": text,
+            "message_thread_id": thread,
+            "reply_markup": {"inline_keyboard": keyboard} if labels else None,
+        },
+    }
+
+
+def test_a_case_is_claimable_from_the_summarys_button_or_its_card() -> None:
+    log = EventLog.__new__(EventLog)
+    log.seen = [
+        Seen(1.0, _event("sent", "Waiting cases: 1\n1001 Case000x", ["Take over 1001 · Case000x"])),
+        Seen(2.0, _event("edited", "1001 Case000x\n1002 Case001x", ["Take over 1002 · Case001x"])),
+        Seen(3.0, _event("sent", "Case 1003 Patient: Case002x Bench", ["Take over", "Close"], 7)),
+        Seen(4.0, _event("sent", "Case 1004 Patient: Case003x Bench", ["Close"], 8)),
+    ]
+    first = claimable(log, [-100], "Case000x")
+    assert first is not None and first.from_summary and first.at == 1.0
+    assert first.label == "Take over 1001 · Case000x"
+    assert claimable(log, [-100], "Case001x").at == 2.0  # type: ignore[union-attr]
+    card = claimable(log, [-100], "Case002x")
+    assert card is not None and not card.from_summary and card.label == "Take over"
+    assert claimable(log, [-100], "Case003x") is None
+    assert claimable(log, [-200], "Case000x") is None
+
+
+def test_issue_24s_verdicts() -> None:
+    shown = {"cases": 20, "claimable": 20, "claimable_from_message_s": {"max": 4.2}}
+    c = {
+        "announcements": {**shown, "cases": 100, "claimable": 100, "topics_more_than_once": 0},
+        "take_over_topic_and_card_s": {"max": 1.5},
+        "take_over_patient_told_s": {"max": 0.3},
+        "taken_without_topic": 0,
+        "limits": {"responses_429": 0, "emulator_refused": {}},
+    }
+    results = {"scenario_a": {"announcements": shown}, "scenario_c": c}
+    judged = {v.target: v.met for v in verdicts(results)}
+    assert judged["A: every case claimable <= 10 s (worst)"] is True
+    assert judged["C: every case claimable <= 15 s (worst)"] is True
+    assert judged["C: none announced twice"] is True
+    assert judged["C: each taken case's topic and card <= 10 s after the press"] is True
+    c["announcements"]["claimable"] = 99
+    judged = {v.target: v.met for v in verdicts(results)}
+    assert judged["C: every case claimable <= 15 s (worst)"] is False
