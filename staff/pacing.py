@@ -60,6 +60,11 @@ class GroupBudget:
         missing = cost + floor - self.tokens
         return 0.0 if missing <= 1e-9 else missing / self.rate
 
+    def available(self) -> float:
+        """Tokens there now (none while Telegram's "retry after" holds the group)."""
+        now = self._refill()
+        return 0.0 if now < self._blocked_until else self.tokens
+
     def spend(self, cost: float) -> None:
         self._refill()
         self.tokens -= cost

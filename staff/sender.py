@@ -96,6 +96,14 @@ class GroupSender:
         """Something was recorded for this group: look now rather than at the next poll."""
         self._wake.set()
 
+    def has_spare(self, cost: float) -> bool:
+        """Whether this worker sends into the group and its budget could spend `cost` in the
+        background lane now, leaving the reserve and the headroom: the group is quiet."""
+        held = self._lease_checked is not None and self._now() - self._lease_checked < timedelta(
+            seconds=LEASE_SECONDS / 3
+        )
+        return held and self.budget.available() >= cost + self.budget.reserve + BULK_HEADROOM
+
     async def _wait_for_wake(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)

@@ -4,8 +4,10 @@ A new case is shown first in its group's queue summary (staff/reminders.py), one
 number of new cases, where it can be taken over at once. Its topic (the topic's creation,
 then the card as its first message) costs the group two messages, so it is made when it is
 needed: an urgent case's at once (the prompt lane), a case taken over at once (the live lane,
-staff/actions.py), any other in the background lane, while the group has budget to spare. A
-card's refresh replaces a refresh of the same card still waiting.
+staff/actions.py), any other in the background lane, while the group has budget to spare.
+In a quiet group (its budget could pay for the topic, the card and the summary's edit without
+touching the reserve) the topic and card come at once and the summary's edit follows in the
+background. A card's refresh replaces a refresh of the same card still waiting.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ class CaseTopics(DeskParts):
     async def announce_case(self, case: CaseRef, patient: PatientRef) -> None:
         """Show the case to its group (the least busy one, chosen now if it has none yet)."""
         chat_id = await self.lanes.assign_group(case.id, self.chat_ids)
+        sender = self.senders.get(chat_id)
+        if case.urgency != "urgent" and sender is not None and sender.has_spare(2 + 1):
+            # A quiet group: the topic and card now, as many cases as its budget has room for;
+            # the summary follows when there is budget to spare.
+            await self.open_topic(case, chat_id, PROMPT)
+            await self.refresh_summary(chat_id, BULK)
+            return
         await self.refresh_summary(chat_id)
         await self.open_topic(case, chat_id, PROMPT if case.urgency == "urgent" else BULK)
 

@@ -185,3 +185,15 @@ async def test_a_late_prompt_entry_may_spend_the_live_reserve(
     assert await sender.step()
     assert [name for _, name, _ in telegram.sent] == ["summary"]
     assert budget.tokens < budget.reserve
+
+
+async def test_a_group_is_quiet_while_its_budget_has_room_beyond_the_reserve(
+    lanes: StaffLaneStore, clock: FakeClock
+) -> None:
+    telegram = Telegram(clock)
+    sender = _sender(lanes, telegram, clock)
+    assert not sender.has_spare(3)  # not this worker's group (yet): no judging its budget
+    await sender.step()  # takes the lease; nothing to send
+    assert sender.has_spare(3)  # 10 tokens: 3 and the reserve of 4 and 1 more
+    sender.budget.spend(3)
+    assert not sender.has_spare(3)
