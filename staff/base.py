@@ -22,6 +22,9 @@ from storage.timeutil import utcnow
 
 # The least time between two edits of a group's queue summary: what comes meanwhile is merged.
 SUMMARY_GAP_SECONDS = 2.0
+# In a quiet group, where each new case gets its topic and card at once, the summary's edit
+# for it may wait this long after the last, to be merged with the next cases'.
+QUIET_SUMMARY_GAP_SECONDS = 20.0
 
 
 class DeskParts:
@@ -76,19 +79,26 @@ class DeskParts:
         if sender is not None:
             sender.wake()
 
-    async def refresh_summary(self, chat_id: int, lane: int = PROMPT) -> None:
+    async def refresh_summary(
+        self, chat_id: int, lane: int = PROMPT, gap: float = SUMMARY_GAP_SECONDS
+    ) -> None:
         """Edit the group's summary to show the queue as it is when the edit is sent: merged
-        with an edit still waiting, and no sooner than SUMMARY_GAP_SECONDS after the last."""
+        with an edit still waiting (which goes sooner if this one is due sooner), and no
+        sooner than `gap` seconds after the last."""
         last = self._summary_sent.get(chat_id)
-        due = last + timedelta(seconds=SUMMARY_GAP_SECONDS) if last is not None else None
-        await self._enqueue(
+        due = last + timedelta(seconds=gap) if last is not None else None
+        await self.lanes.enqueue(
             chat_id,
             lane,
             "queue_summary",
             {},
             merge_key="queue",
             not_before=due if due is not None and due > utcnow() else None,
+            sooner=True,
         )
+        sender = self.senders.get(chat_id)
+        if sender is not None:
+            sender.wake()
 
     async def staff_member(self, user: User) -> StaffRef:
         """The staff member's row, created or refreshed from their Telegram profile."""

@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.content import message
-from staff.base import DeskParts
+from staff.base import QUIET_SUMMARY_GAP_SECONDS, DeskParts
 from staff.card import language_label, render_card, topic_name
 from staff.sender import BULK, LIVE, PROMPT
 from storage import CaseRef, PatientRef
@@ -65,7 +65,7 @@ class CaseTopics(DeskParts):
             # A quiet group: the topic and card now, as many cases as its budget has room for;
             # the summary follows when there is budget to spare.
             await self.open_topic(case, chat_id, PROMPT)
-            await self.refresh_summary(chat_id, BULK)
+            await self.refresh_summary(chat_id, BULK, QUIET_SUMMARY_GAP_SECONDS)
             return
         await self.refresh_summary(chat_id)
         await self.open_topic(case, chat_id, PROMPT if case.urgency == "urgent" else BULK)

@@ -66,10 +66,12 @@ class StaffLaneStore(StaffGroupStore):
         case_id: int | None = None,
         merge_key: str | None = None,
         not_before: datetime | None = None,
+        sooner: bool = False,
     ) -> int:
         """Record a send (not before `not_before`, if given); one still pending under the same
         `merge_key` is replaced instead (it would show the same thing twice: only the newest
-        card or summary matters), keeping its place and its time, in the higher lane."""
+        card or summary matters), keeping its place and its time (the earlier one if `sooner`),
+        in the higher lane."""
         text = json.dumps(payload, ensure_ascii=False)
         async with self._db.session() as session, session.begin():
             if merge_key is not None:
@@ -85,6 +87,10 @@ class StaffLaneStore(StaffGroupStore):
                 if pending is not None:
                     pending.payload = text
                     pending.lane = min(pending.lane, lane)
+                    if sooner and pending.not_before is not None:
+                        # Wanted sooner than the entry waiting: it goes at the earlier time.
+                        due = not_before or utcnow()
+                        pending.not_before = min(pending.not_before, due)
                     return int(pending.id)
             row = StaffGroupSend(
                 chat_id=chat_id,

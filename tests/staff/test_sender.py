@@ -197,3 +197,26 @@ async def test_a_group_is_quiet_while_its_budget_has_room_beyond_the_reserve(
     assert sender.has_spare(3)  # 10 tokens: 3 and the reserve of 4 and 1 more
     sender.budget.spend(3)
     assert not sender.has_spare(3)
+
+
+async def test_a_summary_wanted_sooner_moves_the_waiting_one_up(lanes: StaffLaneStore) -> None:
+    """A quiet group's summary edit may wait to be merged; a burst's edit is due at once."""
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=20)
+    first = await lanes.enqueue(
+        GROUP, BULK, "queue_summary", {"name": "s"}, merge_key="queue", not_before=later
+    )
+    far = later + dt.timedelta(seconds=1)
+    assert (
+        await lanes.next_due(GROUP, (LIVE, PROMPT, BULK), later - dt.timedelta(seconds=1)) is None
+    )
+    again = await lanes.enqueue(GROUP, BULK, "queue_summary", {"name": "s"}, merge_key="queue")
+    assert again == first  # merged, and not sooner unless asked
+    assert (
+        await lanes.next_due(GROUP, (LIVE, PROMPT, BULK), later - dt.timedelta(seconds=1)) is None
+    )
+    await lanes.enqueue(
+        GROUP, PROMPT, "queue_summary", {"name": "s"}, merge_key="queue", sooner=True
+    )
+    due = await lanes.next_due(GROUP, (LIVE, PROMPT, BULK), dt.datetime.now(dt.timezone.utc))
+    assert due is not None and due.id == first and due.lane == PROMPT
+    assert await lanes.next_due(GROUP, (LIVE, PROMPT, BULK), far) is not None
